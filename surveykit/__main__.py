@@ -1,0 +1,3 @@
+from surveykit.cli import run
+
+run()

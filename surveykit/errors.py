@@ -79,3 +79,10 @@ class NotPositiveDefiniteWarning(SurveykitWarning):
 
 class DataQualityWarning(SurveykitWarning):
     """The data are usable but weak for the requested analysis (few cases, empty categories)."""
+
+
+class MeasurementError(SurveykitError, ValueError):
+    """Data or options given to a measurement function cannot be used.
+
+    The message names the argument, the rule and the offending value.
+    """

@@ -17,6 +17,10 @@ import click
 
 # command name -> (module, attribute); add one line per new command
 COMMANDS: dict[str, tuple[str, str]] = {
+    "codebook": ("surveykit.cli.codebook_cmds", "codebook"),
+    "demo": ("surveykit.cli.demo_cmd", "demo"),
+    "template": ("surveykit.cli.codebook_cmds", "template"),
+    "simulate": ("surveykit.cli.codebook_cmds", "simulate"),
 }
 
 

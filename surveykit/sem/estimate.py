@@ -1,0 +1,397 @@
+"""Maximum likelihood estimation: discrepancy, gradient, expected information, Fisher scoring.
+
+The ML discrepancy of group g (lavaan's ``likelihood = "normal"``: ``S`` has
+divisor ``N_g``) is
+
+    F_g = log|Sigma| - log|S| + tr(S Sigma^{-1}) - p + (ybar - mu)' Sigma^{-1} (ybar - mu)
+
+and the fit function is ``F = sum_g (N_g / N) F_g``; lavaan's ``fmin`` is
+``F / 2`` and the chi-square statistic ``N F``.  The unit expected information
+of group g is
+
+    I_g = Delta_g' W_g Delta_g,  W_g = blockdiag(Sigma^{-1}, D'(Sigma^{-1} x Sigma^{-1})D / 2)
+
+evaluated at the model-implied moments (lavaan: ``information = "expected"``,
+``h1.information = "structured"``), and the covariance matrix of the
+estimates is ``(sum_g N_g I_g)^{-1}``.  Fisher scoring iterates
+``theta <- theta - (2 sum_g w_g I_g)^{-1} grad F`` with step halving.
+
+Internals for other modules (robust standard errors, bootstrap, FIML)
+----------------------------------------------------------------------
+:class:`SampleStats`
+    per group ``n``, ``mean``, ``cov`` (divisor N), ``data`` (the casewise
+    ``N_g x p`` array in ``ov_names`` order) and ``logdet``.
+:class:`MLEngine`
+    ``engine = MLEngine(partable, stats)``; ``engine.q`` free parameters;
+    ``engine.x_of(theta)`` table-row values; ``engine.evaluate(theta)`` ->
+    ``(F, grad, info_by_group)``; ``engine.fit(start=None)`` -> :class:`Solution`;
+    ``engine.vcov(theta)``; ``engine.delta(theta)`` -> list of per-group Delta
+    (``d[mu, vech(Sigma)]/d theta``, see :mod:`surveykit.sem.model`);
+    ``engine.implied(theta)`` -> list of ``(Sigma, mu)``;
+    ``engine.with_stats(stats)`` -> the same model on other data (the cheap
+    refit used by the bootstrap: ``engine.with_stats(s).fit(start=theta_hat)``);
+    ``engine.constraint_basis`` -> ``(theta0, N)`` of linear ``==`` constraints
+    (``N`` is the identity without constraints); ``engine.defined(theta)`` and
+    ``engine.defined_jacobian(theta)`` for ``:=`` parameters.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from surveykit.errors import NotPositiveDefiniteWarning
+from surveykit.sem.constraints import Expression, jacobian, linear_constraints
+from surveykit.sem.model import RAMModel
+from surveykit.sem.partable import ParTable
+
+__all__ = ["SampleStats", "MLEngine", "Solution", "sample_stats"]
+
+
+@dataclass(frozen=True)
+class SampleStats:
+    n: tuple[int, ...]
+    mean: tuple[np.ndarray, ...]
+    cov: tuple[np.ndarray, ...]
+    data: tuple[np.ndarray, ...]
+    logdet: tuple[float, ...]
+
+    @property
+    def ntotal(self) -> int:
+        return int(sum(self.n))
+
+
+def sample_stats(arrays) -> SampleStats:
+    """Sample moments (divisor N) of a list of per-group ``N_g x p`` arrays."""
+    n, mean, cov, logdet = [], [], [], []
+    for y in arrays:
+        y = np.asarray(y, dtype=float)
+        mu = y.mean(axis=0)
+        c = y - mu
+        s = c.T @ c / y.shape[0]
+        sign, ld = np.linalg.slogdet(s)
+        if sign <= 0:
+            warnings.warn("the sample covariance matrix is not positive definite; "
+                          "fit measures that need log|S| are not available.",
+                          NotPositiveDefiniteWarning, stacklevel=3)
+            ld = np.nan
+        n.append(y.shape[0]), mean.append(mu), cov.append(s), logdet.append(ld)
+    return SampleStats(tuple(n), tuple(mean), tuple(cov), tuple(np.asarray(a, float) for a in arrays),
+                       tuple(logdet))
+
+
+@dataclass(frozen=True)
+class Solution:
+    theta: np.ndarray
+    fmin: float          # lavaan's fmin = F / 2
+    iterations: int
+    converged: bool
+
+
+class MLEngine:
+    """ML estimation of one parameter table on one set of sample statistics."""
+
+    def __init__(self, pt: ParTable, stats: SampleStats, *, _shared=None):
+        self.pt = pt
+        self.stats = stats
+        if _shared is None:
+            self.model = RAMModel(pt)
+            q = pt.nfree
+            K = np.zeros((pt.nrow, q))
+            fr = np.flatnonzero(pt.free > 0)
+            K[fr, pt.free[fr] - 1] = 1.0
+            self.q, self.K = q, K
+            self.free_rows = fr
+            self.free_col = pt.free[fr] - 1
+            self._labels = self._label_rows()
+            self._defined = [(name, Expression(expr, line)) for name, expr, line in pt.defined]
+            self.constraint_basis = self._constraints()
+            self._group_K = [K[gi.rows[pt.free[gi.rows] > 0]] for gi in self.model.groups]
+        else:
+            (self.model, self.q, self.K, self.free_rows, self.free_col, self._labels,
+             self._defined, self.constraint_basis, self._group_K) = _shared
+        self.base = self._base_values()
+        n = np.asarray(stats.n, float)
+        self.weights = n / n.sum()
+
+    def _shared_parts(self):
+        return (self.model, self.q, self.K, self.free_rows, self.free_col, self._labels,
+                self._defined, self.constraint_basis, self._group_K)
+
+    def with_stats(self, stats: SampleStats) -> "MLEngine":
+        """The same model on other sample statistics (no re-analysis of the syntax)."""
+        return MLEngine(self.pt, stats, _shared=self._shared_parts())
+
+    # ------------------------------------------------------------ values
+    def _base_values(self) -> np.ndarray:
+        pt = self.pt
+        x = np.where(np.isnan(pt.ustart), 0.0, pt.ustart)
+        x[pt.free > 0] = 0.0
+        if pt.ov_x:
+            pos = {v: k for k, v in enumerate(pt.ov_names)}
+            for r in np.flatnonzero(pt.exo == 1):
+                g = pt.group[r] - 1
+                if pt.op[r] == "~~":
+                    x[r] = self.stats.cov[g][pos[pt.lhs[r]], pos[pt.rhs[r]]]
+                elif pt.op[r] == "~1":
+                    x[r] = self.stats.mean[g][pos[pt.lhs[r]]]
+        return x
+
+    def x_of(self, theta: np.ndarray) -> np.ndarray:
+        x = self.base.copy()
+        x[self.free_rows] = theta[self.free_col]
+        return x
+
+    def _label_rows(self) -> dict[str, int]:
+        pt = self.pt
+        out: dict[str, int] = {}
+        for r in range(pt.nrow):
+            if pt.label[r] and pt.label[r] not in out:
+                out[pt.label[r]] = r
+            out.setdefault(pt.plabel[r], r)
+        return out
+
+    def _values(self, x: np.ndarray) -> dict:
+        vals = {lab: x[r] for lab, r in self._labels.items()}
+        for name, expr in self._defined:
+            vals[name] = expr.evaluate(vals)
+        return vals
+
+    def _check_names(self, expr: Expression, known: set[str]) -> None:
+        from surveykit.errors import ModelSyntaxError
+        for name in expr.names:
+            if name not in known:
+                raise ModelSyntaxError(f"line {expr.line}: '{name}' in '{expr.text}' is not a "
+                                       f"parameter label.", line=expr.line)
+
+    def _constraints(self):
+        known = set(self._labels)
+        for name, expr in self._defined:
+            self._check_names(expr, known)
+            known.add(name)
+        eqs = [(Expression(a, line), Expression(b, line), line) for a, b, line in self.pt.equality]
+        for a, b, _ in eqs:
+            self._check_names(a, known)
+            self._check_names(b, known)
+        q = self.q
+        if not eqs:
+            return np.zeros(q), np.eye(q)
+
+        def h(theta):
+            x = self.base_for_constraints.astype(theta.dtype)
+            x[self.free_rows] = theta[self.free_col]
+            vals = {lab: x[r] for lab, r in self._labels.items()}
+            for name, expr in self._defined:
+                vals[name] = expr.evaluate(vals)
+            return np.array([a.evaluate(vals) - b.evaluate(vals) for a, b, _ in eqs])
+
+        pt = self.pt
+        self.base_for_constraints = np.where(np.isnan(pt.ustart), 0.0, pt.ustart)
+        self._eq_function = h
+        return linear_constraints(h, q, [line for *_, line in eqs])
+
+    def equality_values(self, theta: np.ndarray) -> np.ndarray:
+        """Values of ``lhs - rhs`` of the ``==`` constraints (0 at a solution)."""
+        if not self.pt.equality:
+            return np.zeros(0)
+        return self._eq_function(theta)
+
+    def defined(self, theta: np.ndarray) -> np.ndarray:
+        """Values of the ``:=`` parameters, in the order of the syntax."""
+        if not self._defined:
+            return np.zeros(0)
+        vals = self._values(self.x_of(theta))
+        return np.array([vals[name] for name, _ in self._defined], dtype=float)
+
+    def _defined_any(self, theta):
+        x = self.base.astype(theta.dtype)
+        x[self.free_rows] = theta[self.free_col]
+        vals = self._values(x)
+        return np.array([vals[name] for name, _ in self._defined])
+
+    def defined_jacobian(self, theta: np.ndarray) -> np.ndarray:
+        if not self._defined:
+            return np.zeros((0, self.q))
+        return jacobian(self._defined_any, theta)
+
+    # ------------------------------------------------------------ moments
+    def implied(self, theta: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        x = self.x_of(theta)
+        return [self.model.implied(x, g)[:2] for g in range(len(self.model.groups))]
+
+    def delta(self, theta: np.ndarray) -> list[np.ndarray]:
+        x = self.x_of(theta)
+        return [self.model.delta(x, g, self.K) for g in range(len(self.model.groups))]
+
+    # ------------------------------------------------------------ ML
+    def evaluate(self, theta: np.ndarray, *, derivatives: bool = True):
+        """``(F, grad, [I_g])``: fit function, its gradient, unit expected information per group.
+
+        ``F`` is ``inf`` when an implied covariance matrix is not positive definite.
+        """
+        x = self.x_of(theta)
+        st = self.stats
+        ms = self.pt.meanstructure
+        F = 0.0
+        grad = np.zeros(self.q)
+        infos = []
+        for g in range(len(self.model.groups)):
+            if derivatives:
+                Sigma, mu, U, V, M, rows = self.model.row_derivatives(x, g)
+            else:
+                Sigma, mu = self.model.implied(x, g)[:2]
+            try:
+                L = np.linalg.cholesky(Sigma)
+            except np.linalg.LinAlgError:
+                return np.inf, None, None
+            Linv = np.linalg.inv(L)
+            Sinv = Linv.T @ Linv
+            S = st.cov[g]
+            p = S.shape[0]
+            logdet = 2.0 * np.log(np.diag(L)).sum()
+            Fg = logdet - st.logdet[g] + np.sum(S * Sinv) - p
+            if ms:
+                d = st.mean[g] - mu
+                Sd = Sinv @ d
+                Fg += d @ Sd
+            F += self.weights[g] * Fg
+            if not derivatives:
+                continue
+            Sstar = S + np.outer(d, d) if ms else S
+            R = Sinv - Sinv @ Sstar @ Sinv
+            gr = 2.0 * np.einsum("ik,ik->k", V, R @ U)
+            SU, SV = Sinv @ U, Sinv @ V
+            Mvu = V.T @ SU
+            info = Mvu * Mvu.T + (U.T @ SU) * (V.T @ SV)
+            if ms:
+                gr -= 2.0 * (Sd @ M)
+                info += M.T @ (Sinv @ M)
+            Kg = self._group_K[g]
+            grad += self.weights[g] * (gr @ Kg)
+            infos.append(Kg.T @ info @ Kg)
+        return F, grad, infos
+
+    def start(self) -> np.ndarray:
+        """Starting values: lavaan's ``"simple"`` rules, user ``start()`` values first."""
+        pt = self.pt
+        pos = {v: k for k, v in enumerate(pt.ov_names)}
+        lv = set(pt.lv_names)
+        x = np.zeros(pt.nrow)
+        for r in self.free_rows:
+            g = pt.group[r] - 1
+            o, a, b = pt.op[r], pt.lhs[r], pt.rhs[r]
+            if not np.isnan(pt.ustart[r]):
+                x[r] = pt.ustart[r]
+            elif o == "=~":
+                x[r] = 1.0
+            elif o == "~~" and a == b:
+                x[r] = 0.05 if a in lv else 0.5 * self.stats.cov[g][pos[a], pos[a]]
+            elif o == "~1" and a not in lv:
+                x[r] = self.stats.mean[g][pos[a]]
+        theta = np.zeros(self.q)
+        theta[self.free_col[::-1]] = x[self.free_rows[::-1]]  # first row of a shared parameter wins
+        return self.project(theta)
+
+    def project(self, theta: np.ndarray) -> np.ndarray:
+        theta0, N = self.constraint_basis
+        if N.shape[1] == self.q:
+            return theta
+        return theta0 + N @ (N.T @ (theta - theta0))
+
+    def fit(self, start: np.ndarray | None = None, *, max_iter: int = 1000,
+            tol: float = 1e-11) -> Solution:
+        """Fisher scoring with step halving from ``start`` (default :meth:`start`)."""
+        theta0, N = self.constraint_basis
+        theta = self.start() if start is None else self.project(np.asarray(start, float))
+        F, grad, infos = self.evaluate(theta)
+        if not np.isfinite(F):
+            theta = self.start()
+            F, grad, infos = self.evaluate(theta)
+        converged = False
+        it = 0
+        # Fisher scoring converges linearly, at a rate set by the misfit; once
+        # close, BFGS updates of the scoring matrix give superlinear steps.
+        Hz = None
+        bfgs = False
+        for it in range(1, max_iter + 1):
+            gz = N.T @ grad
+            if not bfgs:
+                H = 2.0 * sum(w * I for w, I in zip(self.weights, infos))
+                Hz = N.T @ H @ N
+            try:
+                step = -np.linalg.solve(Hz, gz)
+            except np.linalg.LinAlgError:
+                step = -np.linalg.lstsq(Hz, gz, rcond=None)[0]
+            dtheta = N @ step
+            t = 1.0
+            for _ in range(40):
+                cand = theta + t * dtheta
+                Fc, gc, ic = self.evaluate(cand)
+                if np.isfinite(Fc) and Fc <= F + 1e-12 * max(1.0, abs(F)):
+                    break
+                t *= 0.5
+            else:
+                break
+            small = np.max(np.abs(t * dtheta)) <= tol * (1.0 + np.max(np.abs(theta)))
+            if not bfgs and F - Fc < 1e-3 * max(F, 1e-8) and t == 1.0:
+                bfgs = True
+            if bfgs:
+                s_ = t * step
+                y_ = N.T @ gc - gz
+                sy = s_ @ y_
+                if sy > 1e-16:
+                    Hs = Hz @ s_
+                    Hz = Hz + np.outer(y_, y_) / sy - np.outer(Hs, Hs) / (s_ @ Hs)
+            theta, F, grad, infos = cand, Fc, gc, ic
+            if small or (np.max(np.abs(N.T @ grad)) < 1e-13):
+                converged = True
+                break
+        if not converged:
+            converged = self._fallback(theta)
+            if converged:
+                theta = converged
+                F = self.evaluate(theta, derivatives=False)[0]
+                converged = True
+        return Solution(theta=theta, fmin=0.5 * F, iterations=it, converged=bool(converged))
+
+    def _fallback(self, theta):
+        """BFGS on the constrained parameters when Fisher scoring stalls."""
+        from scipy.optimize import minimize
+        theta0, N = self.constraint_basis
+
+        def fun(z):
+            F, g, _ = self.evaluate(theta0 + N @ z)
+            if not np.isfinite(F):
+                return 1e10, np.zeros_like(z)
+            return F, N.T @ g
+
+        z0 = N.T @ (theta - theta0)
+        res = minimize(fun, z0, jac=True, method="BFGS", options={"gtol": 1e-10, "maxiter": 5000})
+        F, g, _ = self.evaluate(theta0 + N @ res.x)
+        if np.isfinite(F) and np.max(np.abs(N.T @ g)) < 1e-6:
+            return theta0 + N @ res.x
+        return False
+
+    def information(self, theta: np.ndarray) -> np.ndarray:
+        """Total expected information ``sum_g N_g I_g`` (parameters theta)."""
+        _, _, infos = self.evaluate(theta)
+        return sum(n * I for n, I in zip(self.stats.n, infos))
+
+    def vcov(self, theta: np.ndarray) -> np.ndarray:
+        """Covariance matrix of the estimates from the expected information."""
+        _, N = self.constraint_basis
+        info = self.information(theta)
+        Iz = N.T @ info @ N
+        eig = np.linalg.eigvalsh(Iz)
+        if eig.min(initial=1.0) <= 1e-10 * max(1.0, eig.max(initial=1.0)):
+            warnings.warn("the information matrix is not positive definite: the model may not "
+                          "be identified, standard errors are unreliable.",
+                          NotPositiveDefiniteWarning, stacklevel=3)
+            inv = np.linalg.pinv(Iz)
+        else:
+            inv = np.linalg.inv(Iz)
+        return N @ inv @ N.T
+
+

@@ -134,6 +134,16 @@ def load_codebook(path: str | Path) -> Codebook:
         raw = path.read_bytes()
     except OSError as exc:
         raise CodebookError(f"{name}: cannot read codebook ({exc.strerror or exc})", path=name) from None
+    return parse_codebook(raw, name=name)
+
+
+def parse_codebook(source: bytes | str, *, name: str = "<codebook>") -> Codebook:
+    """Check a codebook given as YAML text; ``name`` stands for the file in messages.
+
+    The store keeps each imported questionnaire's codebook text, so an analysis
+    can rebuild the codebook exactly as it was at import time.
+    """
+    raw = source.encode("utf-8") if isinstance(source, str) else source
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -156,7 +166,7 @@ def load_codebook(path: str | Path) -> Codebook:
     except yaml.YAMLError as exc:
         raise CodebookError(f"{name}: YAML error: {exc}", path=name) from None
     codebook = _build(data, doc)
-    object.__setattr__(codebook, "path", name)
+    object.__setattr__(codebook, "path", None if name == "<codebook>" else name)
     object.__setattr__(codebook, "sha256", hashlib.sha256(raw).hexdigest())
     return codebook
 

@@ -139,3 +139,14 @@ def test_not_utf8(tmp_path):
     path.write_bytes(VALID.encode("gbk"))
     with pytest.raises(CodebookError, match="is not UTF-8 text"):
         load_codebook(path)
+
+
+def test_parse_codebook_from_text_matches_the_file(tmp_path):
+    from surveykit.codebook import parse_codebook
+
+    path = write(tmp_path, VALID)
+    from_file = load_codebook(path)
+    from_text = parse_codebook(VALID, name="stored copy")
+    assert from_text.items == from_file.items and from_text.sha256 == from_file.sha256
+    with pytest.raises(CodebookError, match="^stored copy: line 17, field 'constructs.A.role'"):
+        parse_codebook(VALID.replace("role: basic", "role: x"), name="stored copy")

@@ -341,3 +341,103 @@ class BootstrapResult:
 
     def _repr_html_(self) -> str:
         return self.table().to_html(index=False, float_format=lambda v: f"{v:.3f}")
+
+
+# ------------------------------------------------------ core engine adapter ----
+
+class EngineRefit:
+    """Bootstrap statistic: refit an ML engine to a resample, starting at ``theta``.
+
+    Returns the free parameters followed by the ``:=`` defined parameters;
+    ``extra(engine, theta)``, a picklable callable, may append more values
+    (e.g. standardized estimates) computed from the same refit.  Sent to a
+    worker process it travels without its engine (engines hold compiled
+    expressions, which do not pickle) and is rebuilt there from the parameter table.
+    """
+
+    def __init__(self, engine, theta: np.ndarray, extra: Callable | None = None):
+        self.engine = engine
+        self.partable = engine.pt
+        self.theta = np.asarray(theta, dtype=float)
+        self.extra = extra
+
+    def __getstate__(self):
+        # engines hold compiled := / == expressions, which do not pickle: a
+        # worker receives the parameter table and rebuilds the engine once
+        state = dict(self.__dict__)
+        state["engine"] = None
+        return state
+
+    def __call__(self, groups: list[np.ndarray]) -> np.ndarray:
+        import warnings
+
+        from surveykit.sem.estimate import sample_stats
+
+        with warnings.catch_warnings():
+            # resamples are often awkward (Heywood cases, near-singular S); lavaan
+            # keeps such draws and so do we, only failed refits are dropped
+            warnings.simplefilter("ignore")
+            stats = sample_stats(groups)
+            if self.engine is None:
+                from surveykit.sem.estimate import MLEngine
+
+                self.engine = MLEngine(self.partable, stats)
+            eng = self.engine.with_stats(stats)
+            sol = eng.fit(start=self.theta)
+        if not sol.converged:
+            raise RuntimeError("refit did not converge")
+        parts = [sol.theta, np.atleast_1d(eng.defined(sol.theta))]
+        if self.extra is not None:
+            parts.append(np.atleast_1d(self.extra(eng, sol.theta)))
+        return np.concatenate(parts)
+
+
+def bootstrap_engine(engine, theta: np.ndarray, *, n_boot: int = 1000, seed: int | None = None,
+                     n_jobs: int = 1, progress: Progress | None = None,
+                     indices: Sequence[np.ndarray] | None = None,
+                     extra: Callable | None = None, names: Sequence[str] | None = None,
+                     jackknife: bool = True) -> BootstrapResult:
+    """Nonparametric bootstrap of an ML solution of :class:`~surveykit.sem.estimate.MLEngine`.
+
+    Parameters
+    ----------
+    engine : MLEngine
+        The fitted engine (its ``stats.data`` are resampled within groups).
+    theta : ndarray
+        The estimate; every refit starts there.
+    n_boot, seed, n_jobs, progress, indices
+        As in :func:`bootstrap_draws`.
+    extra : callable, optional
+        ``extra(engine, theta) -> array`` of further statistics per draw.
+    jackknife : bool
+        Also refit with each case left out, for the BCa acceleration.
+
+    Returns
+    -------
+    BootstrapResult
+        Draws of the free parameters, then the defined parameters, then ``extra``.
+
+    Examples
+    --------
+    In R: ``set.seed(1); fit <- sem(model, data, se = "bootstrap", bootstrap = 1000)``;
+    ``parameterEstimates(fit, boot.ci.type = "perc")``.
+    """
+    data = [np.asarray(X, dtype=float) for X in engine.stats.data]
+    stat = EngineRefit(engine, theta, extra)
+    est = stat(data)
+    draws = bootstrap_draws(stat, data, n_boot=n_boot, seed=seed, n_jobs=n_jobs,
+                            indices=indices, progress=progress)
+    jack = None
+    if jackknife:
+        rows = []
+        for g, X in enumerate(data):
+            for i in range(X.shape[0]):
+                sample = [np.delete(Y, i, axis=0) if h == g else Y for h, Y in enumerate(data)]
+                try:
+                    rows.append(stat(sample))
+                except Exception:
+                    rows.append(np.full(est.size, np.nan))
+        jack = np.vstack(rows) if rows else None
+    if names is None:
+        names = [f"theta[{i}]" for i in range(est.size)]
+    return BootstrapResult(list(names), est, draws, seed=seed, jackknife=jack)

@@ -535,3 +535,40 @@ def scaled_difference_test(T0: float, df0: int, c0: float,
         cd = float("nan")
     T = (T0 - T1) / cd
     return ScaledDifference(float(T), int(m), float(stats.chi2.sf(T, m)), float(cd), T0 - T1)
+
+
+# ------------------------------------------------------ core engine adapter ----
+
+class EngineMoments:
+    """:class:`MomentModel` view of an estimation engine at its estimate.
+
+    ``engine`` is a :class:`surveykit.sem.estimate.MLEngine` (or anything with
+    ``implied(theta)``, ``delta(theta)``, ``constraint_basis`` and
+    ``pt.meanstructure``); the feasible set of the ``==`` constraints is
+    ``theta0 + N z``, so the constraint Jacobian is the orthogonal complement
+    of ``N``.
+    """
+
+    def __init__(self, engine, theta: np.ndarray):
+        self.engine = engine
+        self.x = np.asarray(theta, dtype=float)
+        self.meanstructure = bool(engine.pt.meanstructure)
+        _, N = engine.constraint_basis
+        N = np.asarray(N, dtype=float)
+        if N.shape[1] < N.shape[0]:
+            from scipy.linalg import null_space
+
+            self.ceq = null_space(N.T).T
+        else:
+            self.ceq = np.zeros((0, N.shape[0]))
+
+    def implied(self, x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray | None]]:
+        return [(S, mu if self.meanstructure else None) for S, mu in self.engine.implied(x)]
+
+    def jacobian(self, x: np.ndarray) -> list[np.ndarray]:
+        return self.engine.delta(x)
+
+
+def mlr_from_engine(engine, theta: np.ndarray, df: int) -> RobustResult:
+    """:func:`mlr` for an :class:`~surveykit.sem.estimate.MLEngine` at ``theta`` (complete data)."""
+    return mlr(EngineMoments(engine, theta), [np.asarray(X, float) for X in engine.stats.data], df=df)

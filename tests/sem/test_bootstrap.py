@@ -122,3 +122,75 @@ def test_jackknife_acceleration_closed_form():
     jack = np.array([[1.0], [2.0], [4.0]])
     d = jack.mean() - jack[:, 0]
     assert_allclose(jackknife_acceleration(jack), [np.sum(d ** 3) / (6 * np.sum(d ** 2) ** 1.5)])
+
+
+# ------------------------------------------------ with surveykit's ML engine ----
+
+def _pd_engine():
+    from surveykit.sem.estimate import MLEngine, sample_stats
+    from surveykit.sem.partable import build_partable
+    from surveykit.sem.syntax import parse_model
+
+    d = dataset("PoliticalDemocracy")
+    pt = build_partable(parse_model(case("pd_sem")["model"]), data_names=list(d.columns))
+    engine = MLEngine(pt, sample_stats([d[pt.ov_names].to_numpy(float)]))
+    return engine, engine.fit().theta
+
+
+@pytest.fixture(scope="module")
+def engine_on_lavaan_resamples():
+    from surveykit.sem.bootstrap import bootstrap_engine
+
+    engine, theta = _pd_engine()
+    idx = pd.read_csv(DATA / "PoliticalDemocracy_boot_indices.csv").to_numpy() - 1
+    return theta.size, bootstrap_engine(engine, theta, indices=[idx], jackknife=False)
+
+
+@pytest.mark.parametrize("kind,key", [("perc", "estimates_perc"), ("bc", "estimates_bca_simple")])
+def test_engine_intervals_on_lavaan_resamples(engine_on_lavaan_resamples, kind, key):
+    q, res = engine_on_lavaan_resamples
+    ref = table("pd_boot", key)
+    ref = ref[ref["op"] == ":="]
+    # Same 1000 resamples; each lavaan refit is ~5e-5 from its optimum (see
+    # test_refits_on_lavaan_resamples), so interpolated order statistics may
+    # differ by about that much: 2e-4.
+    assert_allclose(res.ci(kind)[q:], ref[["ci.lower", "ci.upper"]].to_numpy(), rtol=0, atol=2e-4)
+    assert res.n_failed == case("pd_boot")["n_failed"] == 0
+    assert_allclose(res.se[q:], ref["se"].to_numpy(), rtol=1e-4)
+
+
+def test_engine_bootstrap_within_monte_carlo_error_of_lavaan():
+    from scipy.stats import norm
+
+    from surveykit.sem.bootstrap import bootstrap_engine
+
+    engine, theta = _pd_engine()
+    B = 1000
+    res = bootstrap_engine(engine, theta, n_boot=B, seed=20261121, jackknife=False)
+    q = theta.size
+    ref = table("pd_boot", "estimates_perc")
+    ref = ref[ref["op"] == ":="]
+    sd = ref["se"].to_numpy()
+    # Independent resamples: each 2.5%/97.5% endpoint has Monte Carlo SD
+    # sqrt(p(1-p)/B)/phi(z_p) * sd (normal approximation), the difference of
+    # two independent runs sqrt(2) times that; allow 4 SDs.
+    p = 0.025
+    mc = np.sqrt(p * (1 - p) / B) / norm.pdf(norm.ppf(p)) * sd * np.sqrt(2)
+    ci = res.ci("perc")[q:]
+    assert np.all(np.abs(ci - ref[["ci.lower", "ci.upper"]].to_numpy()) < 4 * mc[:, None])
+    # the bootstrap SE has relative MC SD ~ 1/sqrt(2B) per run
+    assert_allclose(res.se[q:], sd, rtol=4 * np.sqrt(2) / np.sqrt(2 * B))
+
+
+def test_engine_bootstrap_reproducible_across_workers_with_progress():
+    from surveykit.sem.bootstrap import bootstrap_engine
+
+    engine, theta = _pd_engine()
+    ticks = []
+    one = bootstrap_engine(engine, theta, n_boot=8, seed=5, jackknife=False)
+    two = bootstrap_engine(engine, theta, n_boot=8, seed=5, n_jobs=2, jackknife=True,
+                           progress=lambda d, t: ticks.append((d, t)))
+    assert_allclose(one.draws, two.draws, rtol=0, atol=0)
+    assert ticks[-1] == (8, 8) and [d for d, _ in ticks] == sorted(d for d, _ in ticks)
+    assert two.jackknife.shape == (75, theta.size + 2)
+    assert np.all(np.isfinite(two.ci("bca")))

@@ -17,6 +17,10 @@ import click
 
 # command name -> (module, attribute); add one line per new command
 COMMANDS: dict[str, tuple[str, str]] = {
+    "import": ("surveykit.cli.ingest_cmds", "import_cmd"),
+    "validate": ("surveykit.cli.ingest_cmds", "validate_cmd"),
+    "status": ("surveykit.cli.ingest_cmds", "status_cmd"),
+    "export": ("surveykit.cli.ingest_cmds", "export_cmd"),
     "codebook": ("surveykit.cli.codebook_cmds", "codebook"),
     "demo": ("surveykit.cli.demo_cmd", "demo"),
     "template": ("surveykit.cli.codebook_cmds", "template"),

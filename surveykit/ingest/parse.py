@@ -1,0 +1,609 @@
+"""Read one file into rows of raw and coded answers, a recode log and findings.
+
+:func:`read_file` is pure (no store access) so that many small workbooks can
+be parsed in worker processes while the main process writes the store.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from surveykit.errors import WorkbookError
+from surveykit.ingest.mapping import _index, map_columns
+from surveykit.ingest.normalise import Coded, ItemNormaliser, fold, label_key, resolve_ticks
+from surveykit.ingest.readers import Limits, Workbook, cell_ref, col_index, col_letter, open_workbook
+from surveykit.validate.findings import REASONS, ExclusionPolicy, Finding
+
+__all__ = ["FileResult", "read_file", "MARKER_SHEET"]
+
+MARKER_SHEET = "_surveykit"
+_FORM_HEADERS = {"item", "item id", "itemid", "id", "题号", "编号", "条目", "项目"}
+_ANSWER_HEADERS = {"answer", "回答", "答案", "作答", "answer / 回答", "回答 / answer"}
+_MISS = object()
+
+
+@dataclass
+class FileResult:
+    """Everything read from one file, ready to be written in one transaction."""
+
+    path: str
+    name: str
+    sha256: str
+    size: int
+    mtime: str
+    fmt: str = ""
+    status: str = "ok"  # ok | failed
+    error: str | None = None
+    layout: str | None = None
+    sheet: str | None = None
+    marker: dict[str, str] = field(default_factory=dict)
+    items: list[str] = field(default_factory=list)
+    # (position, header, item, how, score, where): where is a column letter (wide) or cell (form)
+    columns: list[tuple[int, str, str | None, str, float, str]] = field(default_factory=list)
+    row_numbers: list[int | None] = field(default_factory=list)
+    respondents: list[str | None] = field(default_factory=list)
+    raw_json: list[str] = field(default_factory=list)
+    coded_json: list[str] = field(default_factory=list)
+    cells_json: list[str | None] = field(default_factory=list)
+    coded: list[list[Any]] = field(default_factory=list)
+    # (row index or None, sheet, cell, item, raw, coded, rule)
+    recodes: list[tuple[int | None, str, str, str, str, str | None, str]] = field(default_factory=list)
+    findings: list[tuple[int | None, Finding]] = field(default_factory=list)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.raw_json)
+
+    def error_rows(self) -> set[int]:
+        return {i for i, f in self.findings if i is not None and f.severity == "error"}
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, (_dt.date, _dt.time, _dt.timedelta)):
+        return v.isoformat() if hasattr(v, "isoformat") else str(v)
+    return v
+
+
+def _raw_text(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, (_dt.date, _dt.time)):
+        return v.isoformat()
+    return str(v)
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_jsonable).encode
+
+
+def _dumps(obj: Any) -> str:
+    return _ENCODE(obj)
+
+
+def file_identity(path: Path) -> tuple[str, int, str]:
+    """sha256 of the bytes, size, and modification time (UTC ISO) of a file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    st = os.stat(path)
+    mtime = _dt.datetime.fromtimestamp(st.st_mtime, _dt.timezone.utc).isoformat(timespec="seconds")
+    return h.hexdigest(), st.st_size, mtime
+
+
+def _finding(res: FileResult, policy: ExclusionPolicy, code: str, message: str,
+             row_index: int | None = None, **where: Any) -> None:
+    sev = policy.severity_of(code)
+    res.findings.append((row_index, Finding(code, sev, message, file=res.name, **where)))
+
+
+def read_marker(wb: Workbook) -> dict[str, str]:
+    """Key/value rows of the hidden ``_surveykit`` sheet (empty if there is none)."""
+    if MARKER_SHEET not in wb.sheet_names:
+        return {}
+    out: dict[str, str] = {}
+    for row in wb.rows(MARKER_SHEET):
+        if len(row) >= 2 and isinstance(row[0], str) and row[0].strip():
+            v = row[1]
+            out[row[0].strip()] = (str(int(v)) if isinstance(v, float) and v.is_integer()
+                                   else str(v)).strip()
+    return out
+
+
+class _Normalisers:
+    """One ItemNormaliser per item, shared by all files of a run (caches stay warm)."""
+
+    def __init__(self, codebook: Any):
+        self.codebook = codebook
+        self.missing = tuple(str(c) for c in (codebook.missing_codes or ()))
+        self._by_item: dict[str, ItemNormaliser] = {}
+
+    def __getitem__(self, item_id: str) -> ItemNormaliser:
+        n = self._by_item.get(item_id)
+        if n is None:
+            n = ItemNormaliser(self.codebook.item(item_id), self.missing)
+            self._by_item[item_id] = n
+        return n
+
+
+_NORMALISERS: dict[int, tuple[Any, _Normalisers]] = {}
+
+
+def _normalisers(codebook: Any) -> _Normalisers:
+    got = _NORMALISERS.get(id(codebook))
+    if got is None or got[0] is not codebook:
+        got = (codebook, _Normalisers(codebook))
+        _NORMALISERS[id(codebook)] = got
+    return got[1]
+
+
+def read_file(path: str | os.PathLike[str], codebook: Any, *, layout: str | None = None,
+              policy: ExclusionPolicy | None = None, limits: Limits | None = None) -> FileResult:
+    """Read, map, normalise and check one file.
+
+    Never raises for a bad file: an unreadable or refused file comes back with
+    ``status="failed"``, its one-line error and an ``unreadable_file`` (or more
+    specific) finding, so that one bad file never stops the others.
+    """
+    policy = policy or ExclusionPolicy()
+    path = Path(path)
+    try:
+        sha, size, mtime = file_identity(path)
+    except OSError as exc:
+        res = FileResult(str(path), path.name, "", 0, "")
+        return _fail(res, policy, "unreadable_file",
+                     f"{path.name}: cannot read the file ({exc.strerror or exc})")
+    res = FileResult(str(path.resolve()), path.name, sha, size, mtime)
+    try:
+        with open_workbook(path, limits) as wb:
+            res.fmt = wb.format
+            res.marker = read_marker(wb)
+            _parse(wb, res, codebook, layout, policy)
+    except WorkbookError as exc:
+        code = getattr(exc, "reason", None) or "unreadable_file"
+        return _fail(res, policy, code, str(exc))
+    except MemoryError:
+        return _fail(res, policy, "unreadable_file", f"{path.name}: out of memory while reading "
+                                                     f"(file)")
+    return res
+
+
+def _fail(res: FileResult, policy: ExclusionPolicy, code: str, message: str) -> FileResult:
+    res.status = "failed"
+    res.error = message
+    res.items, res.columns = [], []
+    res.row_numbers, res.respondents, res.raw_json, res.coded_json = [], [], [], []
+    res.cells_json, res.coded, res.recodes = [], [], []
+    res.findings = [f for f in res.findings if f[0] is None]
+    res.findings.append((None, Finding(code, policy.severity_of(code) if code in REASONS else "error",
+                                       message, file=res.name)))
+    return res
+
+
+def _refuse(code: str, message: str) -> WorkbookError:
+    exc = WorkbookError(message)
+    exc.reason = code  # type: ignore[attr-defined]
+    return exc
+
+
+def _parse(wb: Workbook, res: FileResult, cb: Any, layout: str | None,
+           policy: ExclusionPolicy) -> None:
+    marker = res.marker
+    qid = marker.get("questionnaire_id")
+    if qid and qid != cb.id:
+        raise _refuse("questionnaire_mismatch",
+                      f"{res.name}: made for questionnaire {qid!r}, not {cb.id!r} "
+                      f"(sheet {MARKER_SHEET})")
+    mv, msha = marker.get("version"), marker.get("codebook_sha256")
+    if (mv and str(mv) != str(cb.version)) or (msha and cb.sha256 and msha != cb.sha256):
+        what = (f"version {mv} of the questionnaire, the codebook is version {cb.version}"
+                if mv and str(mv) != str(cb.version) else "another revision of the codebook (hash)")
+        _finding(res, policy, "version_mismatch", f"{res.name}: made from {what}",
+                 sheet=MARKER_SHEET)
+    layout = layout or marker.get("layout") or None
+    if layout not in (None, "wide", "form"):
+        raise _refuse("layout_unknown", f"{res.name}: unknown layout {layout!r} "
+                                        f"(sheet {MARKER_SHEET})")
+    if layout is None:
+        layout, sheet = _detect(wb, cb)
+    else:
+        sheet = _pick_sheet(wb, layout, cb)
+    if layout is None or sheet is None:
+        raise _refuse("layout_unknown",
+                      f"{res.name}: no sheet in wide or form layout of questionnaire {cb.id!r} "
+                      f"(sheets {', '.join(wb.visible_sheets) or 'none'})")
+    res.layout, res.sheet = layout, sheet
+    rows = wb.rows(sheet)
+    if layout == "wide":
+        _parse_wide(rows, res, cb, policy, wb)
+    else:
+        _parse_form(rows, res, cb, policy, wb)
+
+
+def _count_ids(rows: list[list[Any]], cb: Any, col: int = 0, limit: int = 400) -> int:
+    ids = {i.id.casefold() for i in cb.items}
+    n = 0
+    for row in rows[:limit]:
+        if len(row) > col and isinstance(row[col], str) and row[col].strip().casefold() in ids:
+            n += 1
+    return n
+
+
+def _header_row(rows: list[list[Any]], limit: int = 10) -> int | None:
+    for i, row in enumerate(rows[:limit]):
+        if row.count("") != len(row):
+            return i
+    return None
+
+
+def _detect(wb: Workbook, cb: Any) -> tuple[str | None, str | None]:
+    """Guess the layout: a sheet whose column A lists item ids is a form, a sheet
+    whose first non-empty row maps to items is wide."""
+    names = wb.visible_sheets or wb.sheet_names
+    preferred = [n for n in ("Questionnaire", "问卷", "Data", "数据") if n in names]
+    order = preferred + [n for n in names if n not in preferred and n != MARKER_SHEET]
+    best: tuple[int, str | None, str | None] = (0, None, None)
+    for name in order[:8]:
+        rows = wb.rows(name)
+        if not rows:
+            continue
+        n_form = _count_ids(rows, cb)
+        h = _header_row(rows)
+        n_wide = 0
+        if h is not None:
+            n_wide = len(map_columns(rows[h], cb).mapped)
+        if n_form >= 3 and n_form >= n_wide:
+            score, lay = n_form, "form"
+        else:
+            score, lay = n_wide, "wide"
+        if score > best[0]:
+            best = (score, lay, name)
+        if score >= max(3, len(cb.items) // 2):
+            break
+    if best[0] < 2:
+        return None, None
+    return best[1], best[2]
+
+
+def _pick_sheet(wb: Workbook, layout: str, cb: Any) -> str | None:
+    want = ("Data", "数据") if layout == "wide" else ("Questionnaire", "问卷")
+    for n in want:
+        if n in wb.sheet_names:
+            return n
+    lay, sheet = _detect(wb, cb)
+    if sheet is not None:
+        return sheet
+    vis = [n for n in (wb.visible_sheets or wb.sheet_names) if n != MARKER_SHEET]
+    return vis[0] if vis else None
+
+
+def _respondent_text(v: Any) -> str | None:
+    if v is None or v == "":
+        return None
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() else repr(v)
+    text = fold(str(v))
+    return text or None
+
+
+def _check_merged(wb: Workbook, res: FileResult, policy: ExclusionPolicy, first_row: int,
+                  cols: set[int]) -> None:
+    for (r0, c0, r1, c1) in wb.merged.get(res.sheet or "", []):
+        if r1 >= first_row and any(c0 <= c <= c1 for c in cols):
+            _finding(res, policy, "merged_answer_cells",
+                     f"{res.name}: answer cells {cell_ref(r0, c0)}:{cell_ref(r1, c1)} are merged",
+                     sheet=res.sheet, cell=f"{cell_ref(r0, c0)}:{cell_ref(r1, c1)}")
+
+
+# -- wide ------------------------------------------------------------------------
+
+def _parse_wide(rows: list[list[Any]], res: FileResult, cb: Any, policy: ExclusionPolicy,
+                wb: Workbook) -> None:
+    sheet = res.sheet or ""
+    h = _header_row(rows)
+    if h is None:
+        raise _refuse("layout_unknown", f"{res.name}: sheet {sheet!r} is empty (sheet {sheet})")
+    first = res.marker.get("first_data_row")
+    texts = rows[h + 1] if h + 1 < len(rows) else None
+    cmap = map_columns(rows[h], cb, texts)
+    mapped = cmap.mapped
+    if first and str(first).isdigit():
+        start = int(first) - 1
+    else:
+        start = h + 1
+        if texts is not None and mapped:
+            idx = _index(cb)
+            same = sum(1 for m in mapped if m.column < len(texts) and isinstance(texts[m.column], str)
+                       and idx.match(texts[m.column])[0] == m.item)
+            if same >= max(1, len(mapped) // 2):
+                start = h + 2
+    for m in cmap.matches:
+        res.columns.append((m.column, m.header, None if m.how == "duplicate" else m.item, m.how,
+                            m.score, col_letter(m.column)))
+    for m in cmap.unknown:
+        _finding(res, policy, "unknown_column",
+                 f"{res.name}: column {col_letter(m.column)} {m.header!r} matches no item of "
+                 f"{cb.id}", sheet=sheet, cell=cell_ref(h, m.column), value=m.header[:200])
+    for m in cmap.duplicates:
+        first_col = next(x.column for x in mapped if x.item == m.item)
+        _finding(res, policy, "duplicate_column",
+                 f"{res.name}: column {col_letter(m.column)} repeats item {m.item} of column "
+                 f"{col_letter(first_col)}; the first is used", sheet=sheet,
+                 cell=cell_ref(h, m.column), item=m.item)
+    rid = cb.respondent_id
+    id_col = next((m.column for m in mapped if m.item == rid), None)
+    if id_col is None:
+        raise _refuse("missing_respondent_column",
+                      f"{res.name}: no column holds the respondent id {rid!r} (sheet {sheet}, row "
+                      f"{h + 1})")
+    if len(mapped) < 2:
+        raise _refuse("layout_unknown", f"{res.name}: no column maps to an item of {cb.id!r} "
+                                        f"(sheet {sheet}, row {h + 1})")
+    for item_id in cmap.missing(cb):
+        _finding(res, policy, "missing_column", f"{res.name}: no column for item {item_id}",
+                 sheet=sheet, item=item_id)
+    body = rows[start:]
+    keep = [i for i, r in enumerate(body) if r.count("") != len(r)]
+    if len(keep) != len(body):
+        body = [body[i] for i in keep]
+    row_numbers = [start + i + 1 for i in keep]
+    n = len(body)
+    res.row_numbers = row_numbers
+    _check_merged(wb, res, policy, start, {m.column for m in mapped})
+    if n == 0:
+        return
+    norms = _normalisers(cb)
+    columns = list(zip(*body))
+    csv_source = res.fmt == "csv"
+    coded_cols: list[list[Any]] = []
+    items: list[str] = []
+    for m in mapped:
+        item_id = m.item
+        assert item_id is not None
+        col = columns[m.column]
+        norm = norms[item_id]
+        coded_col, events = _normalise_column(col, norm)
+        coded_cols.append(coded_col)
+        items.append(item_id)
+        letter = col_letter(m.column)
+        for i, out in events:
+            raw = col[i]
+            if out.problem:
+                rn = row_numbers[i]
+                _finding(res, policy, out.problem,
+                         f"{res.name}: {item_id} = {_raw_text(raw)!r} {out.detail or ''}".rstrip(),
+                         row_index=i, sheet=sheet, cell=f"{letter}{rn}", row=rn, item=item_id,
+                         value=_raw_text(raw)[:200])
+            if out.rule and not (csv_source and out.rule == "numeric_string"):
+                res.recodes.append((i, sheet, f"{letter}{row_numbers[i]}", item_id, _raw_text(raw),
+                                    None if out.value is None else str(out.value), out.rule))
+    res.items = items
+    rid_pos = items.index(rid)
+    coded_rows = [list(r) for r in zip(*coded_cols)]
+    resp = [_respondent_text(r[rid_pos]) for r in coded_rows]
+    for i, r in enumerate(coded_rows):
+        r[rid_pos] = resp[i]
+        if resp[i] is None:
+            rn = row_numbers[i]
+            _finding(res, policy, "missing_respondent_id",
+                     f"{res.name}: row {rn} has answers but no {rid}", row_index=i, sheet=sheet,
+                     cell=f"{col_letter(id_col)}{rn}", row=rn, item=rid)
+    # attach the respondent to row findings now that it is known
+    res.findings = [(i, f if i is None or f.respondent else _with_resp(f, resp[i]))
+                    for i, f in res.findings]
+    res.respondents = resp
+    res.coded = coded_rows
+    res.coded_json = [_dumps(r) for r in coded_rows]
+    res.raw_json = [_ENCODE(r) for r in body]
+    res.cells_json = [None] * n
+
+
+def _with_resp(f: Finding, respondent: str | None) -> Finding:
+    if respondent is None:
+        return f
+    from dataclasses import replace
+    return replace(f, respondent=respondent)
+
+
+def _normalise_column(col: tuple[Any, ...], norm: ItemNormaliser
+                      ) -> tuple[list[Any], list[tuple[int, Coded]]]:
+    """Code a column; per-cell cost is one dict lookup (distinct raw values are few)."""
+    types = set(map(type, col))
+    if bool in types:
+        outs = [norm(v) for v in col]
+        events = [(i, o) for i, o in enumerate(outs) if o.rule or o.problem]
+        return [o.value for o in outs], events
+    distinct = set(col)
+    table: dict[Any, Any] = {}
+    special: set[Any] = set()
+    for v in distinct:
+        try:
+            out = norm(v)
+        except TypeError:
+            out = Coded(None, problem="non_numeric")
+        table[v] = out.value
+        if out.rule or out.problem:
+            special.add(v)
+    get = table.get
+    coded = [get(v) for v in col]
+    events: list[tuple[int, Coded]] = []
+    if special:
+        events = [(i, norm(v)) for i, v in enumerate(col) if v in special]
+    return coded, events
+
+
+# -- form ----------------------------------------------------------------------
+
+def _parse_form(rows: list[list[Any]], res: FileResult, cb: Any, policy: ExclusionPolicy,
+                wb: Workbook) -> None:
+    sheet = res.sheet or ""
+    marker = res.marker
+    header = None
+    for i, row in enumerate(rows[:40]):
+        if row and isinstance(row[0], str) and fold(row[0]).casefold() in _FORM_HEADERS:
+            header = i
+            break
+    width = max((len(r) for r in rows), default=0)
+    ans_col = col_index(marker["answer_column"]) if marker.get("answer_column") else None
+    hdr = rows[header] if header is not None else []
+    if ans_col is None:
+        for j, v in enumerate(hdr):
+            if isinstance(v, str) and (fold(v).casefold() in _ANSWER_HEADERS
+                                       or label_key(v) in {"answer", "回答", "答案", "answer回答",
+                                                           "回答answer"}):
+                ans_col = j
+                break
+    if ans_col is None:
+        ans_col = 3
+    tick_cols = _tick_columns(marker.get("tick_columns"), ans_col, hdr, width)
+    idx = _index(cb)
+    norms = _normalisers(cb)
+    items: list[str] = []
+    coded: list[Any] = []
+    raws: list[Any] = []
+    cells: list[str] = []
+    seen: dict[str, int] = {}
+    rid = cb.respondent_id
+    start = (header + 1) if header is not None else 0
+    row_findings: list[tuple[str, str, str, Any, str | None]] = []
+    for r in range(start, len(rows)):
+        row = rows[r]
+        a = row[0] if row else ""
+        if not isinstance(a, str) or not a.strip():
+            if isinstance(a, float):
+                a = str(int(a)) if a.is_integer() else str(a)
+            else:
+                continue
+        item_id = idx.ids.get(fold(a).casefold())
+        how = "id"
+        if item_id is None:
+            texts = [row[c] for c in (1, 2) if c < len(row) and isinstance(row[c], str)]
+            for t in texts:
+                item_id, how, _ = idx.match(t)
+                if item_id:
+                    break
+        if item_id is None:
+            _finding(res, policy, "unknown_column",
+                     f"{res.name}: row {r + 1} {a!r} is not an item of {cb.id}", sheet=sheet,
+                     cell=cell_ref(r, 0), value=str(a)[:200])
+            res.columns.append((r, str(a), None, "none", 0.0, cell_ref(r, 0)))
+            continue
+        if item_id in seen:
+            _finding(res, policy, "duplicate_column",
+                     f"{res.name}: row {r + 1} repeats item {item_id} of row {seen[item_id] + 1}; "
+                     f"the first is used", sheet=sheet, cell=cell_ref(r, 0), item=item_id)
+            res.columns.append((r, str(a), None, "duplicate", 1.0, cell_ref(r, 0)))
+            continue
+        seen[item_id] = r
+        res.columns.append((r, str(a), item_id, how, 1.0, cell_ref(r, ans_col)))
+        norm = norms[item_id]
+        raw = row[ans_col] if ans_col < len(row) else ""
+        out = norm(raw)
+        cell = cell_ref(r, ans_col)
+        item = norm.item
+        if item.type == "likert" and tick_cols and item.scale is not None:
+            boxes = [row[c] if c < len(row) else "" for c in tick_cols]
+            pts = _tick_points(hdr, tick_cols, item.scale)
+            point, ticked, problem = resolve_ticks(boxes, pts, norm.missing)
+            answered = not (raw is None or raw == "" or (out.value is None and out.problem is None
+                                                         and out.rule is None))
+            if problem:
+                where = ", ".join(cell_ref(r, tick_cols[k]) for k in ticked)
+                out = Coded(None, None, "multiple_ticks", f"boxes {where} are all ticked")
+            elif point is not None:
+                tcell = cell_ref(r, tick_cols[ticked[0]])
+                if not answered or out.value is None and out.rule == "missing_code":
+                    raw, cell, out = boxes[ticked[0]], tcell, Coded(point, "tick")
+                elif out.value is not None and out.value != point:
+                    out = Coded(None, None, "conflicting_answer",
+                                f"{cell} says {_raw_text(raw)!r} but box {tcell} (point {point}) "
+                                f"is ticked")
+        if out.problem:
+            row_findings.append((out.problem, item_id, cell, raw, out.detail))
+        if out.rule and not (res.fmt == "csv" and out.rule == "numeric_string"):
+            res.recodes.append((0, sheet, cell, item_id, _raw_text(raw),
+                                None if out.value is None else str(out.value), out.rule))
+        items.append(item_id)
+        coded.append(out.value)
+        raws.append(raw)
+        cells.append(cell)
+    if len(items) < max(3, len(cb.items) // 4):
+        raise _refuse("layout_unknown", f"{res.name}: only {len(items)} rows map to items of "
+                                        f"{cb.id!r}, not a form of this questionnaire "
+                                        f"(sheet {sheet}, column A)")
+    if rid not in seen:
+        raise _refuse("missing_respondent_column",
+                      f"{res.name}: no row holds the respondent id {rid!r} (sheet {sheet}, "
+                      f"column A)")
+
+    rpos = items.index(rid)
+    respondent = _respondent_text(coded[rpos])
+    coded[rpos] = respondent
+    for code, item_id, cell, raw, detail in row_findings:
+        _finding(res, policy, code,
+                 f"{res.name}: {item_id} = {_raw_text(raw)!r} {detail or ''}".rstrip(), row_index=0,
+                 sheet=sheet, cell=cell, item=item_id, respondent=respondent,
+                 value=_raw_text(raw)[:200])
+    if respondent is None:
+        _finding(res, policy, "missing_respondent_id",
+                 f"{res.name}: the form has no {rid}", row_index=0, sheet=sheet,
+                 cell=cells[rpos], item=rid)
+    for item_id in [i.id for i in cb.items if i.id not in seen]:
+        _finding(res, policy, "missing_column", f"{res.name}: no row for item {item_id}",
+                 sheet=sheet, item=item_id)
+    _check_merged(wb, res, policy, start, {ans_col, *tick_cols})
+    res.items = items
+    res.row_numbers = [None]
+    res.respondents = [respondent]
+    res.coded = [coded]
+    res.coded_json = [_dumps(coded)]
+    res.raw_json = [_dumps(raws)]
+    res.cells_json = [_dumps(cells)]
+
+
+def _tick_columns(spec: str | None, ans_col: int, hdr: list[Any], width: int) -> list[int]:
+    if spec:
+        spec = spec.replace(" ", "")
+        try:
+            if ":" in spec or ".." in spec:
+                a, b = spec.replace("..", ":").split(":")
+                return list(range(col_index(a), col_index(b) + 1))
+            return [col_index(p) for p in spec.split(",") if p]
+        except ValueError:
+            pass
+    cols = [j for j in range(ans_col + 1, min(width, ans_col + 12))
+            if j < len(hdr) and hdr[j] not in ("", None)]
+    if cols:
+        return cols
+    return list(range(ans_col + 1, min(width, ans_col + 6)))
+
+
+def _tick_points(hdr: list[Any], cols: list[int], scale: Any) -> list[int]:
+    """The scale point of each box: from its header label or number, else by position."""
+    by_label = {label_key(str(t)): int(p) for p, names in scale.labels.items()
+                for t in names.values() if t}
+    pts: list[int] = []
+    for k, c in enumerate(cols):
+        v = hdr[c] if c < len(hdr) else ""
+        p = None
+        if isinstance(v, float) and v.is_integer():
+            p = int(v)
+        elif isinstance(v, str) and v.strip():
+            f = fold(v)
+            lead = f.split()[0] if f.split() else ""
+            if lead.isdigit():
+                p = int(lead)
+            else:
+                p = by_label.get(label_key(f))
+                if p is None:
+                    for part in f.replace("/", "\n").split("\n"):
+                        p = by_label.get(label_key(part))
+                        if p is not None:
+                            break
+        pts.append(p if p is not None and scale.min <= p <= scale.max else scale.min + k)
+    return pts

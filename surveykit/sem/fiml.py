@@ -40,7 +40,7 @@ from surveykit.sem.robust import (
     vech_indices,
 )
 
-__all__ = ["Patterns", "FimlResult", "fiml", "em_moments", "fiml_loglik"]
+__all__ = ["Patterns", "FimlResult", "fiml", "fiml_from_engine", "em_moments", "fiml_loglik"]
 
 LOG2PI = float(np.log(2 * np.pi))
 
@@ -207,11 +207,19 @@ class FimlResult:
     h1: list[tuple[np.ndarray, np.ndarray]]
     converged: bool
     vcov_robust: np.ndarray | None = None
+    trace_ugamma: float | None = None
 
     @property
     def se(self) -> np.ndarray:
         """Standard errors from the observed information."""
         return np.sqrt(np.clip(np.diag(self.vcov), 0.0, None))
+
+    @property
+    def scaling_factor(self) -> float | None:
+        """Yuan–Bentler (Mplus) scaling factor ``tr(U Gamma) / df`` (with ``robust=True``)."""
+        if self.trace_ugamma is None or self.df <= 0:
+            return None
+        return self.trace_ugamma / self.df
 
     @property
     def se_robust(self) -> np.ndarray | None:
@@ -229,7 +237,15 @@ class FimlResult:
         T, df, Tb, dfb, N, G = self.chisq, self.df, self.baseline_chisq, self.baseline_df, self.n, self.n_groups
         lo, hi = rmsea_ci(T, df, N, G)
         k = self.npar
-        return {
+        scaled = {}
+        c = self.scaling_factor
+        if c is not None:
+            # lavaan's robust CFI/TLI/RMSEA under FIML need its FIML-corrected
+            # statistics (lav_fit_fiml_corrected); only the scaled test is given here
+            scaled = {"chisq_scaled": T / c, "df_scaled": float(df),
+                      "pvalue_scaled": float(stats.chi2.sf(T / c, df)),
+                      "chisq_scaling_factor": c}
+        return scaled | {
             "npar": float(k), "chisq": T, "df": float(df),
             "pvalue": float(stats.chi2.sf(T, df)) if df > 0 else float("nan"),
             "baseline_chisq": Tb, "baseline_df": float(dfb), "baseline_pvalue": float(stats.chi2.sf(Tb, dfb)),
@@ -321,7 +337,7 @@ def fiml(model: MomentModel, data: Sequence[np.ndarray], *, df: int,
         for _ in range(2):
             H = numerical_hessian(g, x)
             x = x - constrained_inverse(H, ceq) @ g(x)
-    H = numerical_hessian(g, x)
+    H = numerical_hessian(g, x)  # unit observed information, -d² log L / dx² / N
     Hinv = constrained_inverse(H, ceq)
     vcov = Hinv / N
     loglik = -f(x) * N
@@ -336,15 +352,51 @@ def fiml(model: MomentModel, data: Sequence[np.ndarray], *, df: int,
         vb = np.nanmean((Xo - mb) ** 2, axis=0)
         ll_b += fiml_loglik(pt, mb, np.diag(vb))
         dfb += p * (p - 1) // 2
-    vrob = None
+    vrob = trace = None
     if robust:
         meat = np.zeros_like(H)
-        for (sigma, mu), delta, pt in zip(model.implied(x), model.jacobian(x), pats, strict=True):
+        trace = 0.0
+        for (sigma, mu), delta, pt, (mu1, s1) in zip(model.implied(x), model.jacobian(x), pats, h1,
+                                                    strict=True):
             sc = fiml_casewise_scores(pt, mu, sigma) @ delta
-            meat += sc.T @ sc
-        vrob = Hinv @ (meat / N) @ Hinv / N
+            B0 = sc.T @ sc / N
+            meat += B0
+            # saturated model at its EM estimate: observed information (numerical
+            # derivative of the analytic moment gradient) and first-order information
+            p = s1.shape[0]
+            rows, cols = vech_indices(p)
+            m1 = np.concatenate([mu1, s1[rows, cols]])
+
+            def moment_grad(m, pt=pt, p=p, rows=rows, cols=cols):
+                S = np.zeros((p, p))
+                S[rows, cols] = m[p:]
+                S[cols, rows] = m[p:]
+                return fiml_moment_gradient(pt, m[:p], S)
+
+            A1 = -numerical_hessian(moment_grad, m1) / N
+            B1 = fiml_casewise_scores(pt, mu1, s1)
+            B1 = B1.T @ B1 / N
+            trace += np.sum(B1 * np.linalg.inv(A1).T) - np.sum(B0 * Hinv.T)
+        vrob = Hinv @ meat @ Hinv / N
     return FimlResult(
         x=x, vcov=vcov, loglik=float(loglik), loglik_h1=float(ll_h1), loglik_baseline=float(ll_b),
         chisq=float(2 * (ll_h1 - loglik)), df=int(df), baseline_chisq=float(2 * (ll_h1 - ll_b)),
         baseline_df=int(dfb), npar=int(x.size - (np.linalg.matrix_rank(ceq) if ceq is not None and ceq.size else 0)),
-        n=int(N), n_groups=len(pats), h1=h1, converged=converged, vcov_robust=vrob)
+        n=int(N), n_groups=len(pats), h1=h1, converged=converged, vcov_robust=vrob,
+        trace_ugamma=trace)
+
+
+def fiml_from_engine(engine, theta: np.ndarray, data: Sequence[np.ndarray], *, df: int,
+                     robust: bool = False) -> FimlResult:
+    """:func:`fiml` for an :class:`~surveykit.sem.estimate.MLEngine` with a mean structure.
+
+    ``theta`` is the start (e.g. the listwise ML estimate) and ``data`` the
+    per-group casewise arrays in ``engine.pt.ov_names`` order, ``NaN`` where
+    missing.
+    """
+    from surveykit.sem.robust import EngineMoments
+
+    if not engine.pt.meanstructure:
+        raise ValueError("missing='ml' needs a mean structure: build the parameter table "
+                         "with meanstructure=True.")
+    return fiml(EngineMoments(engine, theta), data, df=df, robust=robust)

@@ -100,7 +100,9 @@ def jacobian(f, x: np.ndarray) -> np.ndarray:
 def linear_constraints(h, q: int, lines: list[int], rng_seed: int = 1):
     """Reparameterise ``h(theta) = 0`` (linear) as ``theta = theta0 + N zeta``.
 
-    Returns ``(theta0, N)`` with ``N`` an orthonormal basis of the null space.
+    Returns ``(theta0, N, C)``: ``N`` an orthonormal basis of the null space of
+    the constraint Jacobian, ``C`` an orthonormal basis of its row space (the
+    constraints read ``C (theta - theta0) = 0``).
     Raises ModelSyntaxError when a constraint is not linear in the parameters
     or the constraints contradict each other.
     """
@@ -120,4 +122,4 @@ def linear_constraints(h, q: int, lines: list[int], rng_seed: int = 1):
     u, s, vt = np.linalg.svd(J)
     rank = int(np.sum(s > 1e-10 * max(1.0, s.max(initial=0))))
     N = vt[rank:].T
-    return theta0, N
+    return theta0, N, vt[:rank]

@@ -111,14 +111,14 @@ class MLEngine:
             self._group_K = [K[gi.rows[pt.free[gi.rows] > 0]] for gi in self.model.groups]
         else:
             (self.model, self.q, self.K, self.free_rows, self.free_col, self._labels,
-             self._defined, self.constraint_basis, self._group_K) = _shared
+             self._defined, self.constraint_basis, self._group_K, self.ceq) = _shared
         self.base = self._base_values()
         n = np.asarray(stats.n, float)
         self.weights = n / n.sum()
 
     def _shared_parts(self):
         return (self.model, self.q, self.K, self.free_rows, self.free_col, self._labels,
-                self._defined, self.constraint_basis, self._group_K)
+                self._defined, self.constraint_basis, self._group_K, self.ceq)
 
     def with_stats(self, stats: SampleStats) -> "MLEngine":
         """The same model on other sample statistics (no re-analysis of the syntax)."""
@@ -177,6 +177,7 @@ class MLEngine:
             self._check_names(b, known)
         q = self.q
         if not eqs:
+            self.ceq = np.zeros((0, q))
             return np.zeros(q), np.eye(q)
 
         def h(theta):
@@ -190,7 +191,9 @@ class MLEngine:
         pt = self.pt
         self.base_for_constraints = np.where(np.isnan(pt.ustart), 0.0, pt.ustart)
         self._eq_function = h
-        return linear_constraints(h, q, [line for *_, line in eqs])
+        theta0, N, C = linear_constraints(h, q, [line for *_, line in eqs])
+        self.ceq = C
+        return theta0, N
 
     def equality_values(self, theta: np.ndarray) -> np.ndarray:
         """Values of ``lhs - rhs`` of the ``==`` constraints (0 at a solution)."""
@@ -204,6 +207,21 @@ class MLEngine:
             return np.zeros(0)
         vals = self._values(self.x_of(theta))
         return np.array([vals[name] for name, _ in self._defined], dtype=float)
+
+    def defined_values(self, x: np.ndarray) -> np.ndarray:
+        """``:=`` values at table-row values ``x`` (used for standardized values)."""
+        if not self._defined:
+            return np.zeros(0)
+        vals = self._values(np.asarray(x, float))
+        return np.array([vals[name] for name, _ in self._defined], dtype=float)
+
+    def equality_at(self, x: np.ndarray) -> np.ndarray:
+        """``lhs - rhs`` of the ``==`` constraints at table-row values ``x``."""
+        out = []
+        vals = self._values(np.asarray(x, float))
+        for a, b, line in self.pt.equality:
+            out.append(Expression(a, line).evaluate(vals) - Expression(b, line).evaluate(vals))
+        return np.array(out, dtype=float)
 
     def _defined_any(self, theta):
         x = self.base.astype(theta.dtype)
@@ -395,3 +413,60 @@ class MLEngine:
         return N @ inv @ N.T
 
 
+
+
+class EngineMoments:
+    """An :class:`MLEngine` at a parameter vector, seen through the moment interface.
+
+    Attributes ``x`` (free parameters), ``meanstructure``, ``ceq`` (orthonormal
+    rows of the linear ``==`` constraints, shape ``(0, q)`` without them);
+    methods ``implied(x)`` -> per group ``(Sigma, mu or None)`` and
+    ``jacobian(x)`` -> per group ``Delta`` (rows ``[mu, vech(Sigma)]``).
+    This is the ``MomentModel`` protocol of :mod:`surveykit.sem.robust`.
+    """
+
+    def __init__(self, engine: MLEngine, x: np.ndarray):
+        self.engine = engine
+        self.x = np.asarray(x, float)
+        self.meanstructure = engine.pt.meanstructure
+        self.ceq = engine.ceq
+
+    def implied(self, x: np.ndarray):
+        ms = self.meanstructure
+        return [(S, mu if ms else None) for S, mu in self.engine.implied(x)]
+
+    def jacobian(self, x: np.ndarray):
+        return self.engine.delta(x)
+
+
+class RefitStatistic:
+    """Picklable bootstrap statistic: refit on resampled data, return estimates.
+
+    ``RefitStatistic(engine, theta_hat)(groups)`` refits the model on the list
+    of per-group arrays (same column order as ``engine.pt.ov_names``), starting
+    from ``theta_hat``, and returns ``[theta, defined, std_all]`` (free
+    parameters, ``:=`` values, standardized values of every table row followed
+    by the standardized ``:=`` values); a failed fit raises.
+    """
+
+    def __init__(self, engine: MLEngine, theta_hat: np.ndarray, *, standardized: bool = True):
+        self.engine = engine
+        self.theta_hat = np.asarray(theta_hat, float)
+        self.standardized = standardized
+
+    def __call__(self, groups) -> np.ndarray:
+        import warnings as _w
+
+        from surveykit.sem.standardize import standardize
+
+        with _w.catch_warnings():
+            _w.simplefilter("ignore")
+            eng = self.engine.with_stats(sample_stats(groups))
+            sol = eng.fit(start=self.theta_hat)
+        if not sol.converged:
+            raise RuntimeError("the refit did not converge")
+        parts = [sol.theta, eng.defined(sol.theta)]
+        if self.standardized:
+            std = standardize(eng, sol.theta, kind="all")
+            parts += [std, eng.defined_values(std)]
+        return np.concatenate(parts)

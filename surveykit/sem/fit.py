@@ -19,7 +19,8 @@ the number of groups.
   at the implied moments, ``e = s - sigma``), groups weighted by ``N_g / N``;
   ``agfi = 1 - (k / d)(1 - gfi)``, ``pgfi = d / k * gfi`` with ``k`` the number of
   sample moments
-* ``loglik = -1/2 sum_g N_g [p log 2pi + log|Sigma| + tr(S Sigma^-1) + (ybar-mu)'Sigma^-1(ybar-mu)]``;
+* ``loglik = -1/2 sum_g N_g [p log 2pi + log|Sigma| + tr(S Sigma^-1) + (ybar-mu)'Sigma^-1(ybar-mu)]``
+  (less the saturated log-likelihood of the fixed covariates, as lavaan);
   ``aic = -2 loglik + 2 npar``; ``bic = -2 loglik + npar log N``;
   ``bic2 = -2 loglik + npar log((N + 2)/24)``
 
@@ -132,6 +133,14 @@ def fit_measures(*, stats, implied, fmin: float, npar: int, df: int, meanstructu
         d = stats.mean[g] - mu if meanstructure else np.zeros(p)
         ll += -0.5 * n * (p * np.log(2 * np.pi) + ld + np.sum(S * Sinv) + d @ Sinv @ d)
         ll1 += -0.5 * n * (p * np.log(2 * np.pi) + stats.logdet[g] + p)
+        if ov_x_index:
+            # fixed.x: lavaan reports the likelihood conditional on the covariates
+            ix = np.array(ov_x_index)
+            nx = len(ix)
+            ldx = np.linalg.slogdet(S[np.ix_(ix, ix)])[1]
+            llx = -0.5 * n * (nx * np.log(2 * np.pi) + ldx + nx)
+            ll -= llx
+            ll1 -= llx
     out["loglik"], out["loglik_h1"] = ll, ll1
     out["aic"] = -2 * ll + 2 * npar
     out["bic"] = -2 * ll + npar * np.log(N)
@@ -167,16 +176,44 @@ def fit_measures(*, stats, implied, fmin: float, npar: int, df: int, meanstructu
         rmr += w * np.sqrt(np.mean(raw_all ** 2))
         srmr += w * np.sqrt(np.mean(cor_all ** 2))
         Sinv = np.linalg.inv(Sigma)
-        E = Sinv @ (S - Sigma)
-        A = Sinv @ S
-        t1 = 0.5 * np.sum(E * E.T)
-        t2 = 0.5 * np.sum(A * A.T)
-        if meanstructure:
-            t1 += dm @ Sinv @ dm
-            t2 += stats.mean[g] @ Sinv @ stats.mean[g]
+        if ov_x_index:
+            t1, t2 = _gfi_terms_fixed_x(S, Sigma, Sinv, stats.mean[g], mu, ov_x_index,
+                                        meanstructure)
+        else:
+            E = Sinv @ (S - Sigma)
+            A = Sinv @ S
+            t1 = 0.5 * np.sum(E * E.T)
+            t2 = 0.5 * np.sum(A * A.T)
+            if meanstructure:
+                t1 += dm @ Sinv @ dm
+                t2 += stats.mean[g] @ Sinv @ stats.mean[g]
         gfi += w * (1.0 - t1 / t2)
         nel += len(raw_all)
     out["rmr"], out["srmr"], out["gfi"] = rmr, srmr, gfi
     out["agfi"] = 1.0 - (nel / df) * (1.0 - gfi) if df > 0 else 1.0
     out["pgfi"] = df / nel * gfi if nel else np.nan
     return {k: float(out[k]) for k in FIT_KEYS}
+
+
+def _gfi_terms_fixed_x(S, Sigma, Sinv, ybar, mu, ov_x_index, meanstructure):
+    """GFI quadratic forms without the fixed covariates' own moments (as lavaan)."""
+    from surveykit.sem.model import vech_indices
+    p = S.shape[0]
+    r, c = vech_indices(p)
+    x = np.zeros(p, bool)
+    x[ov_x_index] = True
+    keep = ~(x[r] & x[c])
+    r, c = r[keep], c[keep]
+    dup = np.where(r == c, 1.0, 2.0)
+    W = 0.5 * (Sinv[np.ix_(r, r)] * Sinv[np.ix_(c, c)] + Sinv[np.ix_(r, c)] * Sinv[np.ix_(c, r)])
+    W *= np.outer(dup, dup)
+    e = (S - Sigma)[r, c]
+    s = S[r, c]
+    t1, t2 = e @ W @ e, s @ W @ s
+    if meanstructure:
+        k = ~x
+        Wm = Sinv[np.ix_(k, k)]
+        dm = (ybar - mu)[k]
+        t1 += dm @ Wm @ dm
+        t2 += ybar[k] @ Wm @ ybar[k]
+    return t1, t2

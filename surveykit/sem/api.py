@@ -1,0 +1,293 @@
+"""Public entry points: :func:`sem`, :func:`cfa` and :func:`lrt`."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+
+from surveykit.errors import (
+    ConvergenceWarning,
+    HeywoodCaseWarning,
+    NotPositiveDefiniteWarning,
+    SurveykitError,
+)
+
+__all__ = ["sem", "cfa", "lrt"]
+
+_ESTIMATORS = ("ML", "MLR")
+_MISSING = ("listwise", "ml")
+
+
+def _group_arrays(data, names: list[str], group: str | None, missing: str):
+    """Per-group float arrays (rows in data order) and the group labels."""
+    import pandas as pd
+
+    if not isinstance(data, pd.DataFrame):
+        data = pd.DataFrame(data)
+    cols = list(names) + ([group] if group is not None else [])
+    for c in names:
+        if not pd.api.types.is_numeric_dtype(data[c]) and not pd.api.types.is_bool_dtype(data[c]):
+            converted = pd.to_numeric(data[c], errors="coerce")
+            bad = data[c][converted.isna() & data[c].notna()]
+            if len(bad):
+                raise SurveykitError(f"column '{c}' of the data is not numeric "
+                                     f"(row {bad.index[0]} holds {bad.iloc[0]!r}).")
+    frame = data[cols]
+    n0 = len(frame)
+    if group is not None:
+        frame = frame[frame[group].notna()]
+    if missing == "listwise":
+        frame = frame.dropna(subset=list(names))
+    labels: tuple = ()
+    if group is not None:
+        labels = tuple(pd.unique(frame[group]))
+        arrays = [frame.loc[frame[group] == g, names].to_numpy(dtype=float) for g in labels]
+    else:
+        arrays = [frame[names].to_numpy(dtype=float)]
+    return arrays, labels, n0 - len(frame)
+
+
+def sem(model: str, data, *, group: str | None = None, estimator: str = "ML",
+        missing: str = "listwise", std_lv: bool = False, group_equal: Sequence[str] = (),
+        group_partial: Sequence[str] = (), bootstrap: int = 0, seed: int | None = None,
+        meanstructure: bool = False):
+    """Fit a structural equation model by maximum likelihood, as lavaan's ``sem()``.
+
+    Parameters
+    ----------
+    model : str
+        The model in lavaan syntax (see :func:`surveykit.parse_model`).
+    data : pandas.DataFrame
+        One row per respondent; columns named as the observed variables.
+    group : str, optional
+        Column whose values define the groups (in order of first appearance).
+    estimator : {"ML", "MLR"}
+        ML with expected-information standard errors, or ML estimates with
+        Huber-White standard errors and the Yuan-Bentler scaled test (MLR).
+    missing : {"listwise", "ml"}
+        Drop incomplete rows, or full-information ML over all answers.
+    std_lv : bool
+        Fix factor variances to 1 instead of the first loadings.
+    group_equal : sequence of str
+        Parameter kinds held equal across groups: "loadings", "intercepts",
+        "means", "residuals", "residual.covariances", "lv.variances",
+        "lv.covariances", "regressions".
+    group_partial : sequence of str
+        Single parameters freed from ``group_equal``, e.g. ``"visual=~x2"``, ``"x3~1"``.
+    bootstrap : int
+        Number of nonparametric bootstrap draws; with draws, standard errors and
+        the intervals of the estimates table come from them (percentile).
+    seed : int, optional
+        Seed of the bootstrap draws.
+    meanstructure : bool
+        Add intercepts and latent means (automatic with groups, ``~ 1``
+        statements or ``missing="ml"``).
+
+    Returns
+    -------
+    SEMResult
+
+    Raises
+    ------
+    ModelSyntaxError
+        The model cannot be parsed or names variables that are not in the data.
+    SurveykitError
+        An option is not one of the allowed values.
+
+    Warns
+    -----
+    ConvergenceWarning, HeywoodCaseWarning, NotPositiveDefiniteWarning
+
+    Notes
+    -----
+    ML minimises ``F = sum_g N_g/N [log|Sigma_g| - log|S_g| + tr(S_g Sigma_g^-1) - p
+    + (ybar_g - mu_g)' Sigma_g^-1 (ybar_g - mu_g)]`` with ``S_g`` divided by
+    ``N_g``; see :mod:`surveykit.sem.estimate`.
+
+    References
+    ----------
+    Rosseel, Y. (2012). lavaan: An R package for structural equation modeling.
+    *Journal of Statistical Software*, 48(2), 1-36.
+
+    Examples
+    --------
+    >>> fit = surveykit.sem(model, data)            # doctest: +SKIP
+    >>> fit.fit["cfi"], fit.estimates.head()         # doctest: +SKIP
+
+    In R: ``lavaan::sem(model, data = data)``.
+    """
+    from surveykit.sem.estimate import MLEngine, sample_stats
+    from surveykit.sem.partable import build_partable
+    from surveykit.sem.results import SEMResult
+    from surveykit.sem.syntax import parse_model
+
+    est = str(estimator).upper()
+    if est not in _ESTIMATORS:
+        raise SurveykitError(f"estimator ({estimator!r}) must be one of {', '.join(_ESTIMATORS)}.")
+    if missing not in _MISSING:
+        raise SurveykitError(f"missing ({missing!r}) must be one of {', '.join(_MISSING)}.")
+    if isinstance(group_equal, str):
+        group_equal = (group_equal,)
+    if isinstance(group_partial, str):
+        group_partial = (group_partial,)
+    options = dict(group=group, estimator=est, missing=missing, std_lv=std_lv,
+                   group_equal=tuple(group_equal), group_partial=tuple(group_partial),
+                   bootstrap=bootstrap, seed=seed, meanstructure=meanstructure)
+    columns = list(getattr(data, "columns", []))
+    if group is not None and group not in columns:
+        raise SurveykitError(f"group ({group!r}) is not a column of the data.")
+    flat = parse_model(model)
+    ngroups = 1
+    if group is not None:
+        import pandas as pd
+        ngroups = len(pd.unique(data[group].dropna()))
+    if group_equal and ngroups < 2:
+        raise SurveykitError("group_equal needs several groups (give group=).")
+    pt = build_partable(flat, data_names=[c for c in columns if c != group], ngroups=ngroups,
+                        std_lv=std_lv, meanstructure=meanstructure or missing == "ml",
+                        group_equal=group_equal, group_partial=group_partial)
+    arrays, labels, dropped = _group_arrays(data, pt.ov_names, group, missing)
+    for g, a in enumerate(arrays):
+        if a.shape[0] < 2:
+            where = f" in group {labels[g]!r}" if labels else ""
+            raise SurveykitError(f"data have {a.shape[0]} complete row(s){where}; "
+                                 f"a model needs at least 2.")
+    fiml_res = None
+    if missing == "ml":
+        complete = [a[~np.isnan(a).any(axis=1)] for a in arrays]
+        start_arrays = [c if c.shape[0] > a.shape[1] else np.where(np.isnan(a), np.nanmean(a, 0), a)
+                        for c, a in zip(complete, arrays)]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotPositiveDefiniteWarning)
+            engine = MLEngine(pt, sample_stats(start_arrays))
+        solution = engine.fit()
+    else:
+        engine = MLEngine(pt, sample_stats(arrays))
+        solution = engine.fit()
+    if not solution.converged:
+        warnings.warn(f"the estimation did not converge after {solution.iterations} iterations; "
+                      f"the estimates are not trustworthy.", ConvergenceWarning, stacklevel=2)
+    vcov = engine.vcov(solution.theta)
+    result = SEMResult(model=model, engine=engine, solution=solution, vcov=vcov,
+                       group_labels=labels, group=group, estimator=est, missing=missing,
+                       options=options, n_dropped=dropped)
+    df = result.df
+    if missing == "ml":
+        from surveykit.sem.fiml import fiml
+        fiml_res = fiml(result.moments(), arrays, df=df, x0=solution.theta, robust=est == "MLR")
+        solution = type(solution)(theta=np.asarray(fiml_res.x, float), fmin=solution.fmin,
+                                  iterations=solution.iterations,
+                                  converged=bool(fiml_res.converged))
+        vcov = fiml_res.vcov_robust if est == "MLR" and fiml_res.vcov_robust is not None \
+            else fiml_res.vcov
+        result = SEMResult(model=model, engine=engine, solution=solution, vcov=vcov,
+                           group_labels=labels, group=group, estimator=est, missing=missing,
+                           options=options, fiml=fiml_res, n_dropped=dropped)
+    elif est == "MLR":
+        from surveykit.sem.robust import mlr
+        rob = mlr(result.moments(), arrays, df=df)
+        result = SEMResult(model=model, engine=engine, solution=solution, vcov=rob.vcov,
+                           group_labels=labels, group=group, estimator=est, missing=missing,
+                           options=options, robust=rob, n_dropped=dropped)
+    if bootstrap:
+        from surveykit.sem.bootstrap import BootstrapResult, bootstrap_draws
+        from surveykit.sem.estimate import RefitStatistic
+        stat = RefitStatistic(engine, solution.theta, standardized=False)
+        draws = bootstrap_draws(stat, arrays, n_boot=int(bootstrap), seed=seed)
+        names = [f"theta{k + 1}" for k in range(engine.q)] + [d[0] for d in pt.defined]
+        boot = BootstrapResult(names=names, estimate=stat(arrays), draws=draws, seed=seed)
+        result = SEMResult(model=model, engine=engine, solution=solution, vcov=result.vcov,
+                           group_labels=labels, group=group, estimator=est, missing=missing,
+                           options=options, robust=result.robust, fiml=result.fiml,
+                           bootstrap=boot, n_dropped=dropped)
+    _check_solution(result)
+    return result
+
+
+def cfa(model: str, data, **kwargs):
+    """Fit a confirmatory factor analysis, as lavaan's ``cfa()``.
+
+    lavaan's ``cfa()`` and ``sem()`` share their defaults (first loading fixed
+    to 1, exogenous factors correlated, residual variances free), so this is
+    :func:`sem` under the name users expect; see there for the parameters.
+
+    Examples
+    --------
+    >>> fit = surveykit.cfa("visual =~ x1 + x2 + x3", hs)   # doctest: +SKIP
+
+    In R: ``lavaan::cfa("visual =~ x1 + x2 + x3", data = hs)``.
+    """
+    return sem(model, data, **kwargs)
+
+
+def _check_solution(result) -> None:
+    est = result.estimates
+    pt = result.engine.pt
+    var = est[(est["op"] == "~~") & (est["lhs"] == est["rhs"])]
+    neg = var[var["est"] < 0]
+    if len(neg):
+        names = ", ".join(sorted(set(neg["lhs"])))
+        warnings.warn(f"some estimated variances are negative ({names}): a Heywood case.",
+                      HeywoodCaseWarning, stacklevel=3)
+    load = est[(est["op"] == "=~") & (est["std_all"].abs() > 1)]
+    if len(load):
+        names = ", ".join(f"{r.lhs}=~{r.rhs}" for r in load.itertuples())
+        warnings.warn(f"some standardized loadings exceed 1 in absolute value ({names}).",
+                      HeywoodCaseWarning, stacklevel=3)
+    x = result.engine.x_of(result.theta)
+    p = result.engine.model.p
+    for g in range(pt.ngroups):
+        C = result.engine.model.implied(x, g)[3][p:, p:]
+        if C.size and np.linalg.eigvalsh(C).min() <= 0:
+            where = f" in group {result.group_labels[g]!r}" if result.group_labels else ""
+            warnings.warn(f"the covariance matrix of the latent variables{where} is not "
+                          f"positive definite.", NotPositiveDefiniteWarning, stacklevel=3)
+
+
+def lrt(a, b, *, method: str = "default"):
+    """Chi-square difference test of two nested models (lavaan's ``lavTestLRT``).
+
+    Parameters
+    ----------
+    a, b : SEMResult
+        Two fits of nested models on the same data, in either order.
+    method : str
+        ``"default"``: the plain difference for ML, the Satorra-Bentler (2001)
+        scaled difference when both fits used MLR.
+
+    Returns
+    -------
+    LRTest
+        Prints ``H0 / Statistic / P-value / Distributed``.
+
+    Notes
+    -----
+    ``T = T_restricted - T_free`` on ``df_restricted - df_free`` degrees of freedom.
+
+    Examples
+    --------
+    >>> surveykit.lrt(configural, metric)   # doctest: +SKIP
+
+    In R: ``lavaan::lavTestLRT(configural, metric)``.
+    """
+    from scipy.stats import chi2
+
+    from surveykit.sem.results import LRTest
+
+    if a.fit["df"] > b.fit["df"]:
+        a, b = b, a
+    if a.fit["n"] != b.fit["n"]:
+        raise SurveykitError(f"the models were fitted on different numbers of cases "
+                             f"({int(a.fit['n'])} and {int(b.fit['n'])}).")
+    ddf = int(round(b.fit["df"] - a.fit["df"]))
+    if ddf <= 0:
+        raise SurveykitError("the models have the same degrees of freedom: they are not nested.")
+    if a.estimator == "MLR" and b.estimator == "MLR" and method in ("default", "satorra.bentler.2001"):
+        from surveykit.sem import robust
+        if hasattr(robust, "lrt_scaled"):
+            return robust.lrt_scaled(a, b)
+    T = b.fit["chisq"] - a.fit["chisq"]
+    return LRTest(statistic=float(T), df=ddf, pvalue=float(chi2.sf(T, ddf)),
+                  chisq=(a.fit["chisq"], b.fit["chisq"]), dfs=(int(a.fit["df"]), int(b.fit["df"])))

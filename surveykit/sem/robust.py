@@ -572,3 +572,31 @@ class EngineMoments:
 def mlr_from_engine(engine, theta: np.ndarray, df: int) -> RobustResult:
     """:func:`mlr` for an :class:`~surveykit.sem.estimate.MLEngine` at ``theta`` (complete data)."""
     return mlr(EngineMoments(engine, theta), [np.asarray(X, float) for X in engine.stats.data], df=df)
+
+
+def _scaling_of(result) -> float:
+    for part in (getattr(result, "robust", None), getattr(result, "fiml", None)):
+        c = getattr(part, "scaling_factor", None)
+        if c is not None:
+            return float(c)
+    raise ValueError("a scaled difference test needs two fits with estimator='MLR'.")
+
+
+def lrt_scaled(a, b):
+    """Satorra–Bentler (2001) scaled χ² difference of two MLR fits (``surveykit.lrt`` under MLR).
+
+    ``a`` is the less restricted model (fewer degrees of freedom), ``b`` the
+    more restricted one; both carry their Yuan–Bentler scaling factor.
+
+    Examples
+    --------
+    In R: ``lavTestLRT(configural, metric)`` with ``estimator = "MLR"``
+    (method ``"satorra.bentler.2001"``).
+    """
+    from surveykit.sem.results import LRTest
+
+    T1, df1, c1 = float(a.fit["chisq"]), int(round(a.fit["df"])), _scaling_of(a)
+    T0, df0, c0 = float(b.fit["chisq"]), int(round(b.fit["df"])), _scaling_of(b)
+    d = scaled_difference_test(T0, df0, c0, T1, df1, c1)
+    return LRTest(statistic=d.stat, df=d.df, pvalue=d.pvalue, chisq=(T1, T0), dfs=(df1, df0),
+                  method="satorra.bentler.2001", scaling_factor=d.scaling_factor)

@@ -16,7 +16,7 @@ PC, FA = 1e-10, 1e-5
 Z = 4.5
 
 
-@pytest.mark.parametrize(("dataset", "n_iter"), [("hs", 200), ("bfi", 60)])
+@pytest.mark.parametrize(("dataset", "n_iter"), [("hs", 100), ("bfi", 40)])
 def test_parallel_agrees_with_psych(request, ref, dataset, n_iter):
     data = request.getfixturevalue(dataset)
     expected = ref[dataset]["parallel"]

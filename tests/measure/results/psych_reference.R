@@ -2,7 +2,10 @@
 #
 # Run from the repository root:
 #     Rscript tests/measure/results/psych_reference.R
-# Writes tests/measure/data/{bfi,hs}.csv and tests/measure/results/psych_reference.json.
+# Writes tests/measure/data/{bfi,hs,ningbo_apparel,yongkang_hardware}.csv and
+# tests/measure/results/psych_reference.json.  The last two are the Likert items of
+# the shipped SIMULATED examples (questionnaires/examples/<id>/truth.csv), copied so
+# that regenerating the examples does not invalidate these references.
 # The tests read only the CSV and JSON files; R is not needed to run them.
 
 suppressPackageStartupMessages({
@@ -232,7 +235,40 @@ hs_ref <- list(
                          latent_cor = mat(lv_cor), table = mat(fl))
 )
 
-result <- list(versions = versions, bfi = bfi_ref, hs = hs_ref)
+# ---------------------------------------------------------------- shipped simulated examples
+# Likert items are named <construct id><number>; the reverse-keyed items are those
+# marked `reverse: true` in questionnaires/<id>.yaml (the tests check this list).
+example_reverse <- c("LEARN4", "GVC4", "POLICY4", "GOVERN4", "UP_INNOV4", "UP_SOCAP4")
+example_ref <- function(id) {
+  truth <- read.csv(file.path("questionnaires/examples", id, "truth.csv"), check.names = FALSE)
+  items <- grep("^[A-Z_]+[0-9]+$", colnames(truth), value = TRUE)
+  x <- truth[, items]
+  write.csv(data.frame(firm_id = truth$firm_id, x), file.path(out_data, paste0(id, ".csv")),
+            row.names = FALSE, na = "")
+  construct_of <- sub("[0-9]+$", "", items)
+  constructs <- split(items, factor(construct_of, levels = unique(construct_of)))
+  xr <- reverse_items(x, example_reverse, 1, 5)
+  nf <- length(constructs)
+  efa <- list()
+  for (cfg in list(c("minres", "oblimin"), c("ml", "promax"), c("minres", "varimax"))) {
+    efa[[paste(cfg[1], cfg[2], "pairwise", sep = "_")]] <- fa_ref(xr, nf, cfg[1], cfg[2])
+  }
+  list(
+    items = items, constructs = constructs, reverse = example_reverse, scale = c(1, 5),
+    n_rows = nrow(x), n_complete = sum(complete.cases(x)),
+    reliability_pairwise = reliability_ref(xr, constructs),
+    reliability_listwise = reliability_ref(xr, constructs, listwise = TRUE),
+    kmo_pairwise = kmo_ref(xr),
+    bartlett_pairwise = bartlett_ref(xr),
+    efa = efa,
+    htmt = htmt_ref(xr, constructs),
+    composites = composite_ref(xr, constructs)
+  )
+}
+
+result <- list(versions = versions, bfi = bfi_ref, hs = hs_ref,
+               ningbo_apparel = example_ref("ningbo_apparel"),
+               yongkang_hardware = example_ref("yongkang_hardware"))
 writeLines(toJSON(result, digits = NA, auto_unbox = TRUE, null = "null", na = "null",
                   pretty = FALSE), out_json)
 cat("wrote", out_json, "\n")

@@ -40,6 +40,7 @@ _LAZY = {
     "cfa": "surveykit.sem",
     "lrt": "surveykit.sem",
     "analyze": "surveykit.analysis",
+    "render_report": "surveykit.report",
 }
 
 __all__ = ["__version__", *sorted(_LAZY)]

@@ -86,3 +86,7 @@ class MeasurementError(SurveykitError, ValueError):
 
     The message names the argument, the rule and the offending value.
     """
+
+
+class ReportError(SurveykitError):
+    """A results bundle cannot be rendered: missing or unknown files, or a missing optional dependency."""

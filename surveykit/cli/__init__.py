@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("surveykit.cli.demo_cmd", "demo"),
     "template": ("surveykit.cli.codebook_cmds", "template"),
     "simulate": ("surveykit.cli.codebook_cmds", "simulate"),
+    "report": ("surveykit.cli.report_cmds", "report"),
     "measure": ("surveykit.cli.measure_cmds", "measure"),
 }
 

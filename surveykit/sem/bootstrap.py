@@ -9,7 +9,9 @@ every draw are generated up front in the parent process from
 ``numpy.random.default_rng(seed)``, one group after another, and workers only
 refit the resamples they are handed.  Workers are separate processes started
 with BLAS limited to one thread each (``OMP_NUM_THREADS`` and friends are set
-before the worker imports numpy), so ``n_jobs`` workers use ``n_jobs`` cores.
+before the worker imports numpy); the calling process refits too, taking
+chunks from the back of the queue while the workers start, so ``n_jobs``
+processes use ``n_jobs`` cores from the first millisecond.
 
 References
 ----------
@@ -114,7 +116,8 @@ def bootstrap_draws(statistic: Statistic, data: Sequence[np.ndarray], *, n_boot:
     seed : int, optional
         Seed of :func:`draw_indices`.
     n_jobs : int
-        Worker processes; ``1`` runs in this process, ``-1`` uses every core.
+        Processes refitting, this one included (``n_jobs - 1`` workers are
+        started); ``1`` runs in this process only, ``-1`` uses every core.
     indices : sequence of ndarray, optional
         Explicit 0-based row indices per group, ``(n_boot, n_g)`` each, e.g. to
         replay the resamples of another program.
@@ -148,20 +151,31 @@ def bootstrap_draws(statistic: Statistic, data: Sequence[np.ndarray], *, n_boot:
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    size = chunk_size or max(1, min(50, -(-total // (4 * n_jobs))))
+    size = chunk_size or max(1, min(50, -(-total // (8 * n_jobs))))
     starts = list(range(0, total, size))
     saved = {k: os.environ.get(k) for k in _THREAD_VARS}
     for k in _THREAD_VARS:
         os.environ[k] = "1"  # inherited by the workers before they import numpy
+    parts: dict[int, np.ndarray] = {}
+    done = 0
     try:
         ctx = mp.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx, initializer=_init_worker,
-                                 initargs=(statistic, data)) as pool:
-            futures = [pool.submit(_run_chunk, s, [i[s:s + size] for i in indices])
+        # n_jobs - 1 worker processes plus this one: the parent refits chunks
+        # from the back of the queue while the workers start and take chunks
+        # from the front, so worker start-up costs no idle time
+        with ProcessPoolExecutor(max_workers=n_jobs - 1, mp_context=ctx,
+                                 initializer=_init_worker, initargs=(statistic, data)) as pool:
+            futures = [(s, pool.submit(_run_chunk, s, [i[s:s + size] for i in indices]))
                        for s in starts]
-            parts: dict[int, np.ndarray] = {}
-            done = 0
-            for fut in as_completed(futures):
+            for s, fut in reversed(futures):
+                if not fut.cancel():
+                    break  # the workers have reached this chunk
+                parts[s] = _evaluate(statistic, data, [i[s:s + size] for i in indices])
+                done += parts[s].shape[0]
+                if progress is not None:
+                    progress(done, total)
+            pending = [fut for s, fut in futures if s not in parts]
+            for fut in as_completed(pending):
                 s, values = fut.result()
                 parts[s] = values
                 done += values.shape[0]

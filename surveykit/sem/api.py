@@ -21,32 +21,32 @@ _MISSING = ("listwise", "ml")
 
 
 def _group_arrays(data, names: list[str], group: str | None, missing: str):
-    """Per-group float arrays (rows in data order) and the group labels."""
+    """Per-group float arrays (rows in data order), the group labels, rows dropped."""
     import pandas as pd
 
     if not isinstance(data, pd.DataFrame):
         data = pd.DataFrame(data)
-    cols = list(names) + ([group] if group is not None else [])
-    for c in names:
-        if not pd.api.types.is_numeric_dtype(data[c]) and not pd.api.types.is_bool_dtype(data[c]):
+    try:
+        X = data[names].to_numpy(dtype=float)
+    except (TypeError, ValueError):
+        for c in names:
             converted = pd.to_numeric(data[c], errors="coerce")
             bad = data[c][converted.isna() & data[c].notna()]
             if len(bad):
                 raise SurveykitError(f"column '{c}' of the data is not numeric "
-                                     f"(row {bad.index[0]} holds {bad.iloc[0]!r}).")
-    frame = data[cols]
-    n0 = len(frame)
-    if group is not None:
-        frame = frame[frame[group].notna()]
+                                     f"(row {bad.index[0]} holds {bad.iloc[0]!r}).") from None
+        raise
+    keep = np.ones(X.shape[0], bool)
     if missing == "listwise":
-        frame = frame.dropna(subset=list(names))
+        keep &= ~np.isnan(X).any(axis=1)
     labels: tuple = ()
-    if group is not None:
-        labels = tuple(pd.unique(frame[group]))
-        arrays = [frame.loc[frame[group] == g, names].to_numpy(dtype=float) for g in labels]
-    else:
-        arrays = [frame[names].to_numpy(dtype=float)]
-    return arrays, labels, n0 - len(frame)
+    if group is None:
+        return [X[keep]], labels, int((~keep).sum())
+    gcol = data[group].to_numpy()
+    keep &= ~pd.isna(gcol)
+    labels = tuple(pd.unique(gcol[keep]))
+    arrays = [X[keep & (gcol == g)] for g in labels]
+    return arrays, labels, int((~keep).sum())
 
 
 def sem(model: str, data, *, group: str | None = None, estimator: str = "ML",
@@ -121,7 +121,7 @@ def sem(model: str, data, *, group: str | None = None, estimator: str = "ML",
     from surveykit.sem.estimate import MLEngine, sample_stats
     from surveykit.sem.partable import build_partable
     from surveykit.sem.results import SEMResult
-    from surveykit.sem.syntax import parse_model
+    from surveykit.sem.syntax import parse_rows
 
     est = str(estimator).upper()
     if est not in _ESTIMATORS:
@@ -138,7 +138,7 @@ def sem(model: str, data, *, group: str | None = None, estimator: str = "ML",
     columns = list(getattr(data, "columns", []))
     if group is not None and group not in columns:
         raise SurveykitError(f"group ({group!r}) is not a column of the data.")
-    flat = parse_model(model)
+    flat = parse_rows(model)
     ngroups = 1
     if group is not None:
         import pandas as pd
@@ -223,27 +223,34 @@ def cfa(model: str, data, **kwargs):
 
 
 def _check_solution(result) -> None:
-    est = result.estimates
-    pt = result.engine.pt
-    var = est[(est["op"] == "~~") & (est["lhs"] == est["rhs"])]
-    neg = var[var["est"] < 0]
-    if len(neg):
-        names = ", ".join(sorted(set(neg["lhs"])))
-        warnings.warn(f"some estimated variances are negative ({names}): a Heywood case.",
+    eng = result.engine
+    pt = eng.pt
+    x = eng.x_of(result.theta)
+    p = eng.model.p
+    pos = {v: k for k, v in enumerate(pt.ov_names + pt.lv_names)}
+    neg = sorted({pt.lhs[i] for i in range(pt.nrow)
+                  if pt.op[i] == "~~" and pt.lhs[i] == pt.rhs[i] and x[i] < 0})
+    if neg:
+        warnings.warn(f"some estimated variances are negative ({', '.join(neg)}): a Heywood case.",
                       HeywoodCaseWarning, stacklevel=3)
-    load = est[(est["op"] == "=~") & (est["std_all"].abs() > 1)]
-    if len(load):
-        names = ", ".join(f"{r.lhs}=~{r.rhs}" for r in load.itertuples())
-        warnings.warn(f"some standardized loadings exceed 1 in absolute value ({names}).",
-                      HeywoodCaseWarning, stacklevel=3)
-    x = result.engine.x_of(result.theta)
-    p = result.engine.model.p
+    big = []
     for g in range(pt.ngroups):
-        C = result.engine.model.implied(x, g)[3][p:, p:]
-        if C.size and np.linalg.eigvalsh(C).min() <= 0:
+        C = eng.model.implied(x, g)[3]
+        with np.errstate(invalid="ignore"):
+            sd = np.sqrt(np.diag(C))
+        for i in np.flatnonzero(pt.group == g + 1):
+            if pt.op[i] == "=~":
+                std = x[i] * sd[pos[pt.lhs[i]]] / sd[pos[pt.rhs[i]]]
+                if abs(std) > 1:
+                    big.append(f"{pt.lhs[i]}=~{pt.rhs[i]}")
+        L = C[p:, p:]
+        if L.size and np.linalg.eigvalsh(L).min() <= 0:
             where = f" in group {result.group_labels[g]!r}" if result.group_labels else ""
             warnings.warn(f"the covariance matrix of the latent variables{where} is not "
                           f"positive definite.", NotPositiveDefiniteWarning, stacklevel=3)
+    if big:
+        warnings.warn(f"some standardized loadings exceed 1 in absolute value ({', '.join(big)}).",
+                      HeywoodCaseWarning, stacklevel=3)
 
 
 def lrt(a, b, *, method: str = "default"):

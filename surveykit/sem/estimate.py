@@ -41,6 +41,9 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg.lapack import dpotrf as _dpotrf
+from scipy.linalg.lapack import dposv as _dposv
+from scipy.linalg.lapack import dpotri as _dpotri
 
 from surveykit.errors import NotPositiveDefiniteWarning
 from surveykit.sem.constraints import Expression, jacobian, linear_constraints
@@ -109,16 +112,22 @@ class MLEngine:
             self._defined = [(name, Expression(expr, line)) for name, expr, line in pt.defined]
             self.constraint_basis = self._constraints()
             self._group_K = [K[gi.rows[pt.free[gi.rows] > 0]] for gi in self.model.groups]
+            self._group_cols = []
+            for gi in self.model.groups:
+                cols = pt.free[gi.rows][pt.free[gi.rows] > 0] - 1
+                self._group_cols.append(cols if len(set(cols)) == len(cols) else None)
         else:
             (self.model, self.q, self.K, self.free_rows, self.free_col, self._labels,
-             self._defined, self.constraint_basis, self._group_K, self.ceq) = _shared
+             self._defined, self.constraint_basis, self._group_K, self.ceq,
+             self._group_cols) = _shared
         self.base = self._base_values()
         n = np.asarray(stats.n, float)
         self.weights = n / n.sum()
 
     def _shared_parts(self):
         return (self.model, self.q, self.K, self.free_rows, self.free_col, self._labels,
-                self._defined, self.constraint_basis, self._group_K, self.ceq)
+                self._defined, self.constraint_basis, self._group_K, self.ceq,
+                self._group_cols)
 
     def with_stats(self, stats: SampleStats) -> "MLEngine":
         """The same model on other sample statistics (no re-analysis of the syntax)."""
@@ -244,7 +253,7 @@ class MLEngine:
         return [self.model.delta(x, g, self.K) for g in range(len(self.model.groups))]
 
     # ------------------------------------------------------------ ML
-    def evaluate(self, theta: np.ndarray, *, derivatives: bool = True):
+    def evaluate(self, theta: np.ndarray, *, derivatives: bool = True, information: bool = True):
         """``(F, grad, [I_g])``: fit function, its gradient, unit expected information per group.
 
         ``F`` is ``inf`` when an implied covariance matrix is not positive definite.
@@ -260,16 +269,16 @@ class MLEngine:
                 Sigma, mu, U, V, M, rows = self.model.row_derivatives(x, g)
             else:
                 Sigma, mu = self.model.implied(x, g)[:2]
-            try:
-                L = np.linalg.cholesky(Sigma)
-            except np.linalg.LinAlgError:
+            chol, info_ = _dpotrf(Sigma, lower=False)
+            if info_ != 0:
                 return np.inf, None, None
-            Linv = np.linalg.inv(L)
-            Sinv = Linv.T @ Linv
+            inv, info_ = _dpotri(chol, lower=False)
+            Sinv = inv + inv.T  # dpotri fills the upper triangle; the lower one is 0
+            Sinv.flat[:: Sinv.shape[0] + 1] *= 0.5
             S = st.cov[g]
             p = S.shape[0]
-            logdet = 2.0 * np.log(np.diag(L)).sum()
-            Fg = logdet - st.logdet[g] + np.sum(S * Sinv) - p
+            logdet = 2.0 * np.log(chol.diagonal()).sum()
+            Fg = logdet - st.logdet[g] + (S * Sinv).sum() - p
             if ms:
                 d = st.mean[g] - mu
                 Sd = Sinv @ d
@@ -279,38 +288,105 @@ class MLEngine:
                 continue
             Sstar = S + np.outer(d, d) if ms else S
             R = Sinv - Sinv @ Sstar @ Sinv
-            gr = 2.0 * np.einsum("ik,ik->k", V, R @ U)
-            SU, SV = Sinv @ U, Sinv @ V
-            Mvu = V.T @ SU
-            info = Mvu * Mvu.T + (U.T @ SU) * (V.T @ SV)
+            gr = 2.0 * (V * (R @ U)).sum(axis=0)
             if ms:
                 gr -= 2.0 * (Sd @ M)
-                info += M.T @ (Sinv @ M)
-            Kg = self._group_K[g]
-            grad += self.weights[g] * (gr @ Kg)
-            infos.append(Kg.T @ info @ Kg)
+            if information:
+                SU, SV = Sinv @ U, Sinv @ V
+                Mvu = V.T @ SU
+                info = Mvu * Mvu.T + (U.T @ SU) * (V.T @ SV)
+                if ms:
+                    info += M.T @ (Sinv @ M)
+            else:
+                info = None
+            cols = self._group_cols[g]
+            if cols is None:
+                Kg = self._group_K[g]
+                grad += self.weights[g] * (gr @ Kg)
+                if info is not None:
+                    infos.append(Kg.T @ info @ Kg)
+            else:
+                # rows of this group take distinct parameters: scatter, no products
+                grad[cols] += self.weights[g] * gr
+                if info is not None:
+                    Ig = np.zeros((self.q, self.q))
+                    Ig[np.ix_(cols, cols)] = info
+                    infos.append(Ig)
+        if not information:
+            infos = None
         return F, grad, infos
 
     def start(self) -> np.ndarray:
-        """Starting values: lavaan's ``"simple"`` rules, user ``start()`` values first."""
+        """Starting values; user ``start()`` values first.
+
+        Loadings and factor variances of factors measured by observed
+        indicators come from the sample covariances (a FABIN-like rule:
+        ``lambda_j = mean_k s_jk / mean_k s_mk`` against the marker ``m``,
+        ``psi = mean_{j<k} s_jk / (lambda_j lambda_k)``); residual variances
+        are half the observed variances and everything else is 0, as in
+        lavaan's ``"simple"`` rule.  Starting values only affect the path to
+        the optimum.
+        """
         pt = self.pt
         pos = {v: k for k, v in enumerate(pt.ov_names)}
         lv = set(pt.lv_names)
-        x = np.zeros(pt.nrow)
+        x = np.where(np.isnan(pt.ustart), 0.0, pt.ustart)
+        lam, psi = self._factor_starts()
         for r in self.free_rows:
             g = pt.group[r] - 1
             o, a, b = pt.op[r], pt.lhs[r], pt.rhs[r]
             if not np.isnan(pt.ustart[r]):
-                x[r] = pt.ustart[r]
-            elif o == "=~":
-                x[r] = 1.0
+                continue
+            if o == "=~":
+                x[r] = lam.get((g, a, b), 1.0)
             elif o == "~~" and a == b:
-                x[r] = 0.05 if a in lv else 0.5 * self.stats.cov[g][pos[a], pos[a]]
+                if a in lv:
+                    x[r] = psi.get((g, a), 0.05)
+                else:
+                    x[r] = 0.5 * self.stats.cov[g][pos[a], pos[a]]
             elif o == "~1" and a not in lv:
                 x[r] = self.stats.mean[g][pos[a]]
+            else:
+                x[r] = 0.0
         theta = np.zeros(self.q)
         theta[self.free_col[::-1]] = x[self.free_rows[::-1]]  # first row of a shared parameter wins
         return self.project(theta)
+
+    def _factor_starts(self):
+        pt = self.pt
+        pos = {v: k for k, v in enumerate(pt.ov_names)}
+        lam: dict = {}
+        psi: dict = {}
+        for g in range(pt.ngroups):
+            S = self.stats.cov[g]
+            for f in pt.lv_names:
+                rows = [i for i in range(pt.nrow) if pt.group[i] == g + 1 and pt.op[i] == "=~"
+                        and pt.lhs[i] == f]
+                if len(rows) < 3 or any(pt.rhs[i] not in pos for i in rows):
+                    continue
+                idx = [pos[pt.rhs[i]] for i in rows]
+                fixed = [k for k, i in enumerate(rows) if pt.free[i] == 0 and pt.ustart[i] != 0]
+                sub = S[np.ix_(idx, idx)]
+                off = sub - np.diag(np.diag(sub))
+                mean_cov = off.sum(axis=1) / (len(idx) - 1)
+                if fixed:
+                    m = fixed[0]
+                    if mean_cov[m] <= 0:
+                        continue
+                    l = mean_cov / mean_cov[m] * pt.ustart[rows[m]]
+                else:  # std.lv: loadings carry the scale
+                    l = np.sqrt(np.clip(np.abs(mean_cov), 1e-8, None))
+                pairs = np.outer(l, l)
+                np.fill_diagonal(pairs, np.nan)
+                ps = np.nanmean(off / pairs + np.diag(np.full(len(idx), np.nan)))
+                if not np.isfinite(ps) or ps <= 0:
+                    continue
+                if not fixed:
+                    l, ps = l * np.sqrt(ps), 1.0
+                for k, i in enumerate(rows):
+                    lam[(g, f, pt.rhs[i])] = float(l[k])
+                psi[(g, f)] = float(ps)
+        return lam, psi
 
     def project(self, theta: np.ndarray) -> np.ndarray:
         theta0, N = self.constraint_basis
@@ -319,9 +395,15 @@ class MLEngine:
         return theta0 + N @ (N.T @ (theta - theta0))
 
     def fit(self, start: np.ndarray | None = None, *, max_iter: int = 1000,
-            tol: float = 1e-11) -> Solution:
-        """Fisher scoring with step halving from ``start`` (default :meth:`start`)."""
+            tol: float = 1e-9) -> Solution:
+        """Fisher scoring, then BFGS-updated scoring, with step halving.
+
+        Stops when a step changes no parameter by more than
+        ``tol * (1 + max|theta|)`` (the estimates are then exact to about
+        ``tol / 10``) or the gradient vanishes.
+        """
         theta0, N = self.constraint_basis
+        constrained = N.shape[1] != self.q
         theta = self.start() if start is None else self.project(np.asarray(start, float))
         F, grad, infos = self.evaluate(theta)
         if not np.isfinite(F):
@@ -331,47 +413,50 @@ class MLEngine:
         it = 0
         # Fisher scoring converges linearly, at a rate set by the misfit; once
         # close, BFGS updates of the scoring matrix give superlinear steps.
-        Hz = None
         bfgs = False
+        Hz = None
+        w = self.weights
         for it in range(1, max_iter + 1):
-            gz = N.T @ grad
+            gz = N.T @ grad if constrained else grad
             if not bfgs:
-                H = 2.0 * sum(w * I for w, I in zip(self.weights, infos))
-                Hz = N.T @ H @ N
-            try:
-                step = -np.linalg.solve(Hz, gz)
-            except np.linalg.LinAlgError:
+                H = 2.0 * w[0] * infos[0]
+                for k in range(1, len(infos)):
+                    H += 2.0 * w[k] * infos[k]
+                Hz = N.T @ H @ N if constrained else H
+            step, info_ = _dposv(Hz, -gz)[1:]
+            if info_ != 0:
                 step = -np.linalg.lstsq(Hz, gz, rcond=None)[0]
-            dtheta = N @ step
+            dtheta = N @ step if constrained else step
             t = 1.0
             for _ in range(40):
                 cand = theta + t * dtheta
-                Fc, gc, ic = self.evaluate(cand)
+                Fc, gc, ic = self.evaluate(cand, information=not bfgs)
                 if np.isfinite(Fc) and Fc <= F + 1e-12 * max(1.0, abs(F)):
                     break
                 t *= 0.5
             else:
                 break
-            small = np.max(np.abs(t * dtheta)) <= tol * (1.0 + np.max(np.abs(theta)))
+            small = np.abs(t * dtheta).max() <= tol * (1.0 + np.abs(theta).max())
             if not bfgs and F - Fc < 1e-3 * max(F, 1e-8) and t == 1.0:
                 bfgs = True
+                if ic is None:  # pragma: no cover - information is computed before the switch
+                    ic = self.evaluate(cand)[2]
             if bfgs:
                 s_ = t * step
-                y_ = N.T @ gc - gz
+                y_ = (N.T @ gc if constrained else gc) - gz
                 sy = s_ @ y_
                 if sy > 1e-16:
                     Hs = Hz @ s_
-                    Hz = Hz + np.outer(y_, y_) / sy - np.outer(Hs, Hs) / (s_ @ Hs)
+                    Hz = Hz + np.outer(y_, y_ / sy) - np.outer(Hs, Hs / (s_ @ Hs))
             theta, F, grad, infos = cand, Fc, gc, ic
-            if small or (np.max(np.abs(N.T @ grad)) < 1e-13):
+            if small or np.abs(N.T @ grad if constrained else grad).max() < 1e-13:
                 converged = True
                 break
         if not converged:
-            converged = self._fallback(theta)
-            if converged:
-                theta = converged
+            better = self._fallback(theta)
+            if better is not None:
+                theta, converged = better, True
                 F = self.evaluate(theta, derivatives=False)[0]
-                converged = True
         return Solution(theta=theta, fmin=0.5 * F, iterations=it, converged=bool(converged))
 
     def _fallback(self, theta):
@@ -390,7 +475,7 @@ class MLEngine:
         F, g, _ = self.evaluate(theta0 + N @ res.x)
         if np.isfinite(F) and np.max(np.abs(N.T @ g)) < 1e-6:
             return theta0 + N @ res.x
-        return False
+        return None
 
     def information(self, theta: np.ndarray) -> np.ndarray:
         """Total expected information ``sum_g N_g I_g`` (parameters theta)."""

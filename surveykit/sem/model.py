@@ -94,29 +94,64 @@ class RAMModel:
                                           self.p, self.n))
         self.vech_r, self.vech_c = vech_indices(self.p)
         self.free_rows = np.flatnonzero(pt.free > 0)
+        n = self.n
+        # flat positions of each row in A, S (both triangles) and m, per group
+        self._flat = []
+        for gi in self.groups:
+            a, s, m = gi.kind == 0, gi.kind == 1, gi.kind == 2
+            self._flat.append((gi.rows[a], gi.i[a] * n + gi.j[a],
+                               np.concatenate([gi.rows[s], gi.rows[s]]),
+                               np.concatenate([gi.i[s] * n + gi.j[s], gi.j[s] * n + gi.i[s]]),
+                               gi.rows[m], gi.i[m]))
+        # recursive models: A is nilpotent and (I - A)^{-1} = I + A + ... + A^k
+        self._depth = []
+        for gi in self.groups:
+            P = np.zeros((n, n), bool)
+            P[gi.i[gi.kind == 0], gi.j[gi.kind == 0]] = True
+            k, Q = 0, P.copy()
+            while Q.any() and k <= n:
+                k += 1
+                Q = (Q.astype(int) @ P.astype(int)) > 0
+            self._depth.append(k if k <= n else None)  # None: a cycle, use the inverse
+        self._eye = np.eye(n)
+        self._plans = [self._plan(gi, pt.free[gi.rows] > 0) for gi in self.groups]
+
+    @staticmethod
+    def _plan(gi: GroupIndex, sel: np.ndarray):
+        kind, i, j = gi.kind[sel], gi.i[sel], gi.j[sel]
+        a, s, m = np.flatnonzero(kind == 0), np.flatnonzero(kind == 1), np.flatnonzero(kind == 2)
+        diag = np.flatnonzero((kind == 1) & (i == j))
+        return (gi.rows[sel], i, a, j[a], s, j[s], diag, m)
 
     # ------------------------------------------------------------ matrices
     def matrices(self, x: np.ndarray, g: int):
         """``A, S, m`` of group ``g`` (0-based) from the row values ``x``."""
-        gi = self.groups[g]
         n = self.n
-        A = np.zeros((n, n))
-        S = np.zeros((n, n))
+        ra, fa, rs, fs, rm, fm = self._flat[g]
+        A = np.zeros(n * n)
+        S = np.zeros(n * n)
         mvec = np.zeros(n)
-        vals = x[gi.rows]
-        a = gi.kind == 0
-        A[gi.i[a], gi.j[a]] = vals[a]
-        s = gi.kind == 1
-        S[gi.i[s], gi.j[s]] = vals[s]
-        S[gi.j[s], gi.i[s]] = vals[s]
-        mm = gi.kind == 2
-        mvec[gi.i[mm]] = vals[mm]
-        return A, S, mvec
+        A[fa] = x[ra]
+        S[fs] = x[rs]
+        mvec[fm] = x[rm]
+        return A.reshape(n, n), S.reshape(n, n), mvec
+
+    def inverse(self, A: np.ndarray, g: int) -> np.ndarray:
+        """``B = (I - A)^{-1}``: a finite series for recursive models, else an inverse."""
+        k = self._depth[g]
+        if k is None:
+            return np.linalg.inv(self._eye - A)
+        B = self._eye + A
+        P = A
+        for _ in range(1, k):
+            P = P @ A
+            B = B + P
+        return B
 
     def implied(self, x: np.ndarray, g: int):
         """Implied ``(Sigma, mu)`` of group ``g``; also ``B`` and ``C = B S B'``."""
         A, S, mvec = self.matrices(x, g)
-        B = np.linalg.inv(np.eye(self.n) - A)
+        B = self.inverse(A, g)
         C = B @ S @ B.T
         p = self.p
         return C[:p, :p], (B @ mvec)[:p], B, C, mvec
@@ -142,28 +177,29 @@ class RAMModel:
         ``dSigma = U[:, k] V[:, k]' + V[:, k] U[:, k]'`` and ``dmu = M[:, k]``.
         Only rows with ``rows_mask`` true (default: free rows) are returned.
         """
-        gi = self.groups[g]
-        Sigma, mu, B, C, mvec = self.implied(x, g)
+        if rows_mask is None:
+            rows, i, a, ja, si, js, diag, mm = self._plans[g]
+        else:
+            gi = self.groups[g]
+            rows, i, a, ja, si, js, diag, mm = self._plan(gi, rows_mask[gi.rows])
+        A, S, mvec = self.matrices(x, g)
+        B = self.inverse(A, g)
+        C = B @ S @ B.T
         p = self.p
-        sel = self.pt.free[gi.rows] > 0 if rows_mask is None else rows_mask[gi.rows]
-        kind, i, j = gi.kind[sel], gi.i[sel], gi.j[sel]
-        G = B[:p, :]
+        G = B[:p]
         nu_all = B @ mvec
         U = G[:, i]
-        V = np.zeros_like(U)
-        M = np.zeros_like(U)
-        a = kind == 0
-        V[:, a] = C[j[a], :p].T
-        M[:, a] = U[:, a] * nu_all[j[a]]
-        s = kind == 1
-        js = np.where(s, j, 0)
-        V[:, s] = G[:, js[s]]
-        diag = s & (i == j)
+        V = np.empty_like(U)
+        V[:, a] = C[ja, :p].T
+        V[:, si] = G[:, js]
         V[:, diag] *= 0.5
-        mm = kind == 2
-        M[:, mm] = U[:, mm]
-        U[:, mm] = 0.0
-        return Sigma, mu, U, V, M, gi.rows[sel]
+        M = np.zeros_like(U)
+        M[:, a] = U[:, a] * nu_all[ja]
+        if mm.size:
+            M[:, mm] = U[:, mm]
+            U[:, mm] = 0.0
+            V[:, mm] = 0.0
+        return C[:p, :p], nu_all[:p], U, V, M, rows
 
     def delta(self, x: np.ndarray, g: int, free_map: np.ndarray) -> np.ndarray:
         """lavaan's ``Delta`` of group ``g``: d[mu, vech(Sigma)] / d theta.

@@ -33,12 +33,16 @@ Constraint statements (``:=``, ``==``) are kept in ``defined`` and ``equality``.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass, field
 from itertools import combinations
 
 import numpy as np
 
 from surveykit.errors import ModelSyntaxError, SurveykitError
+from surveykit.sem.syntax import COLUMNS
+
+_Row = namedtuple("_Row", COLUMNS)
 
 __all__ = ["ParTable", "build_partable", "GROUP_EQUAL"]
 
@@ -102,8 +106,9 @@ def build_partable(flat, *, data_names: list[str] | None = None, ngroups: int = 
 
     Parameters
     ----------
-    flat : pandas.DataFrame
-        Output of :func:`~surveykit.sem.syntax.parse_model`.
+    flat : pandas.DataFrame or sequence of tuples
+        Output of :func:`~surveykit.sem.syntax.parse_model` (or of
+        :func:`~surveykit.sem.syntax.parse_rows`).
     data_names : list of str, optional
         Columns of the data; every observed variable must be one of them.
     ngroups : int
@@ -125,19 +130,22 @@ def build_partable(flat, *, data_names: list[str] | None = None, ngroups: int = 
                                  f"{', '.join(GROUP_EQUAL)}.")
     partial = {p.replace(" ", "") for p in group_partial}
 
-    par = flat[flat["op"].isin(["=~", "~", "~~", "~1"])]
-    con = flat[~flat["op"].isin(["=~", "~", "~~", "~1"])]
-    for op in ("<", ">"):
-        bad = con[con["op"] == op]
-        if len(bad):
-            raise _err(f"inequality constraints ('{op}') are not supported by the estimator",
-                       int(bad["line"].iloc[0]))
-    defined = [(r.lhs, r.rhs, int(r.line)) for r in con[con.op == ":="].itertuples()]
-    equality = [(r.lhs, r.rhs, int(r.line)) for r in con[con.op == "=="].itertuples()]
+    if hasattr(flat, "itertuples"):
+        rows_in = [_Row(*r) for r in flat[list(COLUMNS)].itertuples(index=False, name=None)]
+    else:
+        rows_in = [_Row(*r) for r in flat]
+    par = [r for r in rows_in if r.op in ("=~", "~", "~~", "~1")]
+    con = [r for r in rows_in if r.op not in ("=~", "~", "~~", "~1")]
+    for r in con:
+        if r.op in ("<", ">"):
+            raise _err(f"inequality constraints ('{r.op}') are not supported by the estimator",
+                       int(r.line))
+    defined = [(r.lhs, r.rhs, int(r.line)) for r in con if r.op == ":="]
+    equality = [(r.lhs, r.rhs, int(r.line)) for r in con if r.op == "=="]
 
     # ---- statements: merge per-group vector rows, reject duplicates
     stmts: dict[tuple[str, str, str], dict] = {}
-    for r in par.itertuples(index=False):
+    for r in par:
         lhs, op, rhs = r.lhs, r.op, r.rhs
         if op == "~~" and (rhs, op, lhs) in stmts:
             lhs, rhs = rhs, lhs

@@ -106,7 +106,7 @@ def _param_lines(res, est, lv: set, dependent: set) -> list[str]:
                 name = f"{name} ({r.label})"
             fixed = not (r.se > 0)
             out.append(f"{name:20.20s}{_num(r.est)}"
-                       + (" " * 36 if fixed else f"{_num(r.se)}{_num(r.z, 9, 3)}{_num(r.pvalue)}")
+                       + (" " * 27 if fixed else f"{_num(r.se)}{_num(r.z, 9, 3)}{_num(r.pvalue)}")
                        + f"{_num(r.std_lv)}{_num(r.std_all)}")
     return out
 

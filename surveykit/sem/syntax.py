@@ -48,10 +48,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from surveykit.errors import ModelSyntaxError
 
-__all__ = ["parse_model", "COLUMNS"]
+__all__ = ["parse_model", "parse_rows", "COLUMNS"]
 
 COLUMNS = ["lhs", "op", "rhs", "label", "fixed", "start", "group", "free", "line"]
 
@@ -417,6 +418,28 @@ def _parse_statement(src: _Source, toks: list[_Tok], rows: list[dict]) -> None:
                     group=g + 1 if k > 1 else 0, free=bool(pick(term.free)), line=line))
 
 
+@lru_cache(maxsize=256)
+def _parse_cached(text: str) -> tuple[tuple, ...]:
+    src = _Source(text)
+    rows: list[dict] = []
+    for stmt in _statements(_tokenize(src)):
+        _parse_statement(src, stmt, rows)
+    if not rows:
+        raise ModelSyntaxError("model syntax is empty (no statement found).")
+    return tuple(tuple(r[c] for c in COLUMNS) for r in rows)
+
+
+def parse_rows(text: str) -> tuple[tuple, ...]:
+    """The statements of ``text`` as tuples in :data:`COLUMNS` order (no pandas).
+
+    The parse of a model text is kept (a model is usually fitted many times:
+    groups, bootstrap, refits), so this costs nothing the second time.
+    """
+    if not isinstance(text, str):
+        raise ModelSyntaxError(f"model must be a string of lavaan syntax, not {type(text).__name__}.")
+    return _parse_cached(text)
+
+
 def parse_model(text: str):
     """Parse a model written in lavaan syntax into a table of statements.
 
@@ -463,13 +486,5 @@ def parse_model(text: str):
     """
     import pandas as pd
 
-    if not isinstance(text, str):
-        raise ModelSyntaxError(f"model must be a string of lavaan syntax, not {type(text).__name__}.")
-    src = _Source(text)
-    rows: list[dict] = []
-    for stmt in _statements(_tokenize(src)):
-        _parse_statement(src, stmt, rows)
-    if not rows:
-        raise ModelSyntaxError("model syntax is empty (no statement found).")
-    table = pd.DataFrame(rows, columns=COLUMNS)
+    table = pd.DataFrame([dict(zip(COLUMNS, r)) for r in parse_rows(text)], columns=COLUMNS)
     return table.astype({"fixed": float, "start": float, "group": int, "free": bool, "line": int})

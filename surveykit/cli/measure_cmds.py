@@ -17,12 +17,14 @@ import click
               help="Factors of the EFA [default: number of constructs].")
 @click.option("--rotation", type=click.Choice(["oblimin", "promax", "varimax", "none"]),
               default="oblimin", show_default=True, help="EFA rotation.")
+@click.option("--n-iter", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Simulated data sets of the parallel analysis.")
 @click.option("--seed", type=int, default=1, show_default=True,
               help="Seed of the parallel analysis.")
 @click.option("--include-flagged", is_flag=True,
               help="Keep respondents with data-quality warnings.")
 def measure(store_path: str, codebook_paths: tuple[str, ...], missing: str, n_factors: int | None,
-            rotation: str, seed: int, include_flagged: bool) -> None:
+            rotation: str, n_iter: int, seed: int, include_flagged: bool) -> None:
     """Print item statistics, reliability, KMO, Bartlett, parallel analysis, EFA, HTMT and
     Harman's test for each cluster in the store."""
     import pandas as pd
@@ -54,4 +56,5 @@ def measure(store_path: str, codebook_paths: tuple[str, ...], missing: str, n_fa
         raise MeasurementError(f"{codebook_paths[0]}: the questionnaire has no Likert items.")
     scale = (min(s.min for s in scales), max(s.max for s in scales))
     click.echo(measurement_report(data, constructs, scale=scale, missing=missing,
-                                  n_factors=n_factors, rotation=rotation, seed=seed), nl=False)
+                                  n_factors=n_factors, rotation=rotation, n_iter=n_iter,
+                                  seed=seed), nl=False)

@@ -9,7 +9,7 @@ item columns.  Results match R's psych, GPArotation and semTools; the tests in
 
 from __future__ import annotations
 
-from surveykit.measure.cmb import HarmanResult, harman
+from surveykit.measure.cmb import HarmanResult, SingleFactorCFA, harman, harman_cfa
 from surveykit.measure.describe import (
     ConstructTable,
     FornellLarcker,
@@ -25,7 +25,7 @@ from surveykit.measure.reliability import composite_scores, feldt_ci, reliabilit
 
 __all__ = [
     "item_stats", "reliability", "composite_scores", "feldt_ci", "kmo", "bartlett", "efa",
-    "parallel_analysis", "htmt", "harman", "describe_constructs", "fornell_larcker",
+    "parallel_analysis", "htmt", "harman", "harman_cfa", "describe_constructs", "fornell_larcker",
     "ItemStats", "KMOResult", "BartlettResult", "EFAResult", "ParallelResult", "HTMTResult",
-    "HarmanResult", "ConstructTable", "FornellLarcker",
+    "HarmanResult", "SingleFactorCFA", "ConstructTable", "FornellLarcker",
 ]

@@ -10,6 +10,7 @@ approaches.
 from __future__ import annotations
 
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +18,23 @@ import numpy as np
 from surveykit.errors import ConvergenceWarning, HeywoodCaseWarning
 
 PSI_LOWER = 0.005  # psych's lower bound on uniquenesses
+
+
+@contextmanager
+def single_thread():
+    """Run BLAS single-threaded if threadpoolctl is installed.
+
+    Factor fits do hundreds of eigen decompositions of small matrices; a
+    multi-threaded BLAS spends more time synchronising threads than computing
+    on them, and stalls badly when the cores are busy.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - optional speed-up
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 @dataclass(frozen=True)
@@ -76,6 +94,11 @@ def _ml_objective(psi, r, q):
 
 def extract(r: np.ndarray, n_factors: int, method: str) -> Extraction:
     """Unrotated loadings of ``n_factors`` factors of correlation matrix ``r``."""
+    with single_thread():
+        return _extract(r, n_factors, method)
+
+
+def _extract(r: np.ndarray, n_factors: int, method: str) -> Extraction:
     from scipy.optimize import minimize
 
     p = r.shape[0]
@@ -99,9 +122,9 @@ def extract(r: np.ndarray, n_factors: int, method: str) -> Extraction:
         res, psi = res2, res2.x
     if not converged:
         warnings.warn(f"{method} factor extraction did not converge: {res.message}",
-                      ConvergenceWarning, stacklevel=3)
+                      ConvergenceWarning, stacklevel=4)
     lam = _ml_loadings(psi, r, n_factors) if method == "ml" else _uls_loadings(psi, r, n_factors)
     if np.any(psi <= PSI_LOWER * 1.0001):
         warnings.warn("a uniqueness reached its lower bound (0.005): Heywood case.",
-                      HeywoodCaseWarning, stacklevel=3)
+                      HeywoodCaseWarning, stacklevel=4)
     return Extraction(lam, psi, converged, float(res.fun))

@@ -1,18 +1,19 @@
-"""Common method bias: Harman's single-factor test."""
+"""Common method bias: Harman's single-factor test, by PCA/EFA and by CFA."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from surveykit.errors import MeasurementError
 from surveykit.measure._data import check_items, correlation, item_matrix
-from surveykit.measure.results import TestResult
+from surveykit.measure.results import TableResult, TestResult
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Mapping, Sequence
 
     import pandas as pd
 
@@ -119,3 +120,111 @@ def harman(data: pd.DataFrame, items: Sequence[str] | None = None, *, method: st
                         null=f"no single factor dominates ({label} takes <= 40% / 50% of the variance)",
                         statistic=share, pvalue=None, distribution="n/a (descriptive)",
                         method=method, n_items=p, n_obs=n)
+
+
+FIT_INDICES = ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "aic", "bic")
+
+
+@dataclass(frozen=True)
+class SingleFactorCFA(TableResult):
+    """The one-factor CFA (all items on one method factor) against the measurement model.
+
+    Attributes
+    ----------
+    measurement : SEMResult
+        CFA with one factor per construct.
+    single : SEMResult
+        CFA with every item on a single factor.
+    test : LRTest
+        Chi-square difference test of the two (the single-factor model is nested).
+    """
+
+    measurement: object
+    single: object
+    test: object
+
+    @cached_property
+    def table(self) -> pd.DataFrame:
+        """Fit indices of both models side by side."""
+        import pandas as pd
+
+        return pd.DataFrame({"measurement model": [self.measurement.fit[k] for k in FIT_INDICES],
+                             "single factor": [self.single.fit[k] for k in FIT_INDICES]},
+                            index=list(FIT_INDICES))
+
+    @property
+    def single_factor_worse(self) -> bool:
+        """True if the single-factor model fits significantly worse (p < .05): no dominant method factor."""
+        return bool(self.test.pvalue < 0.05)
+
+    def _tables(self):
+        return [("Common method bias: single-factor CFA vs measurement model", self.table, 3)]
+
+    def _notes(self):
+        t = self.test
+        verdict = ("the single factor fits significantly worse: no dominant common method factor"
+                   if self.single_factor_worse else
+                   "the single factor does not fit significantly worse: common method variance may dominate")
+        return [f"Chi-square difference {t.statistic:.3f} on {t.df} df, p = {t.pvalue:.4g}: {verdict}."]
+
+
+def harman_cfa(data: pd.DataFrame, constructs: Mapping[str, Sequence[str]], *,
+               reverse: Iterable[str] = (), scale: tuple[float, float] = (1, 5),
+               estimator: str = "ML", missing: str = "listwise") -> SingleFactorCFA:
+    """Harman's test by CFA: one method factor for all items against the measurement model.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Item answers; NaN for missing.
+    constructs : mapping of str to list of str
+        Construct name -> its item columns (the measurement model).
+    reverse : iterable of str
+        Reverse-keyed items, recoded as (min + max) - x with min, max from ``scale``.
+    scale : (min, max)
+        Answer scale of the items.
+    estimator : {"ML", "MLR"}
+        Passed to :func:`surveykit.cfa`; with MLR the difference test is
+        Satorra-Bentler scaled.
+    missing : {"listwise", "ml"}
+        Passed to :func:`surveykit.cfa`.
+
+    Returns
+    -------
+    SingleFactorCFA
+
+    Notes
+    -----
+    The single-factor model is the measurement model with every factor
+    correlation fixed at one, so the two are nested and compared by
+    T = T_single - T_measurement on df_single - df_measurement degrees of
+    freedom.  A significantly worse single-factor fit argues against one
+    common method factor (Podsakoff et al. 2003).
+
+    Examples
+    --------
+    >>> surveykit.measure.harman_cfa(hs, {"visual": ["x1", "x2", "x3"],
+    ...                                   "textual": ["x4", "x5", "x6"]})  # doctest: +SKIP
+    >>> # In R: lavTestLRT(cfa("g =~ x1 + ... + x6", hs), cfa("visual =~ ...", hs))
+    """
+    import pandas as pd
+
+    import surveykit
+    from surveykit.measure._data import check_constructs, check_scale, item_matrix
+
+    constructs = check_constructs(data, constructs)
+    check_scale(scale)
+    if len(constructs) < 2:
+        raise MeasurementError("harman_cfa needs at least 2 constructs to compare with one factor.")
+    items = [i for its in constructs.values() for i in its]
+    if len(set(items)) != len(items):
+        raise MeasurementError("an item belongs to more than one construct.")
+    names = {c for c in constructs} | set(items)
+    method = "CMB" if "CMB" not in names else "CMB_"
+    x = pd.DataFrame(item_matrix(data, items, reverse=reverse, scale=scale), columns=items,
+                     index=data.index)
+    measurement = "\n".join(f"{c} =~ {' + '.join(its)}" for c, its in constructs.items())
+    single = f"{method} =~ {' + '.join(items)}"
+    m1 = surveykit.cfa(measurement, x, estimator=estimator, missing=missing)
+    m0 = surveykit.cfa(single, x, estimator=estimator, missing=missing)
+    return SingleFactorCFA(measurement=m1, single=m0, test=surveykit.lrt(m0, m1))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -12,6 +11,7 @@ import numpy as np
 
 from surveykit.errors import MeasurementError
 from surveykit.measure._data import check_items, check_missing, correlation, item_matrix
+from surveykit.measure._factor import single_thread
 from surveykit.measure.results import TableResult
 
 if TYPE_CHECKING:
@@ -95,23 +95,6 @@ class ParallelResult(TableResult):
                 f"{self.n_components} component(s)."]
 
 
-@contextmanager
-def _single_thread():
-    """Run BLAS single-threaded if threadpoolctl is installed.
-
-    The loop does thousands of tiny matrix products and eigen decompositions;
-    a multi-threaded BLAS spends more time synchronising threads than
-    computing on them, and stalls badly when the cores are busy.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - optional speed-up
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
-
-
 def _fa_values(r: np.ndarray) -> np.ndarray:
     from surveykit.measure._factor import extract
 
@@ -179,7 +162,7 @@ def parallel_analysis(data: pd.DataFrame, items: Sequence[str] | None = None, *,
     rng = np.random.default_rng(seed)
     sim_pc = np.empty((n_iter, p))
     sim_fa = np.empty((n_iter, p))
-    with warnings.catch_warnings(), _single_thread():
+    with warnings.catch_warnings(), single_thread():
         # Heywood cases in one-factor fits of pure noise are expected and harmless here
         warnings.simplefilter("ignore")
         fa_values = _fa_values(r)

@@ -19,12 +19,12 @@ def store(tmp_path_factory):
 def test_measure_prints_every_table(store, capsys):
     capsys.readouterr()
     rc = main(["measure", "--store", str(store), "--codebook", str(CODEBOOK), "--factors", "3",
-               "--rotation", "promax"])
+               "--rotation", "promax", "--n-iter", "2"])
     out = capsys.readouterr().out
     assert rc == 0
     assert "cluster = ningbo_apparel (n = " in out
     for heading in ("Item statistics", "Reliability", "Kaiser-Meyer-Olkin", "Bartlett's test",
-                    "Parallel analysis", "EFA: minres, promax rotation, 3 factor(s)", "HTMT2",
+                    "Parallel analysis (2 simulations", "EFA: minres, promax rotation, 3 factor(s)", "HTMT2",
                     "Harman's single-factor test", "Construct means, standard deviations"):
         assert heading in out
     assert "LEARN" in out and "UP_SOCAP" in out

@@ -46,6 +46,7 @@ def test_every_result_class(hs, bfi, ref):
             surveykit.htmt(hs, h["constructs"]),
             surveykit.harman(hs, h["items"]),
             surveykit.describe_constructs(hs, h["constructs"]),
+            surveykit.measure.harman_cfa(hs, h["constructs"]),
             surveykit.fornell_larcker(dict(zip(names, fl["ave"], strict=True)),
                                       pd.DataFrame(fl["latent_cor"], index=names, columns=names)),
         ]
@@ -53,7 +54,8 @@ def test_every_result_class(hs, bfi, ref):
         assert result_checker(res) > 0
     kinds = {type(o).__name__ for o in objs}
     assert kinds >= {"ItemStats", "KMOResult", "BartlettResult", "EFAResult", "ParallelResult",
-                     "HTMTResult", "HarmanResult", "ConstructTable", "FornellLarcker"}
+                     "HTMTResult", "HarmanResult", "ConstructTable", "FornellLarcker",
+                     "SingleFactorCFA"}
 
 
 def test_results_are_frozen(hs, ref):

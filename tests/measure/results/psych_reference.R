@@ -220,6 +220,10 @@ lv_cor <- lavaan::lavInspect(cfa_fit, "cor.lv")
 fl <- lv_cor
 diag(fl) <- sqrt(ave[colnames(lv_cor)])
 
+single_fit <- lavaan::cfa("g =~ x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8 + x9", data = hs)
+fit_keys <- c("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "aic", "bic")
+lr <- lavaan::lavTestLRT(single_fit, cfa_fit)
+
 hs_ref <- list(
   items = hs_items, constructs = hs_constructs, n_rows = nrow(hx),
   describe = describe_ref(hx, group = hs$school),
@@ -232,7 +236,13 @@ hs_ref <- list(
   harman = harman_ref(hx),
   parallel = parallel_ref(hx, 20261121, 200),
   fornell_larcker = list(constructs = colnames(lv_cor), ave = unname(ave[colnames(lv_cor)]),
-                         latent_cor = mat(lv_cor), table = mat(fl))
+                         latent_cor = mat(lv_cor), table = mat(fl)),
+  single_factor_cfa = list(
+    fit_keys = fit_keys,
+    measurement = unname(lavaan::fitMeasures(cfa_fit, fit_keys)),
+    single = unname(lavaan::fitMeasures(single_fit, fit_keys)),
+    lrt_chisq = lr[["Chisq diff"]][2], lrt_df = lr[["Df diff"]][2],
+    lrt_p = lr[["Pr(>Chisq)"]][2])
 )
 
 # ---------------------------------------------------------------- shipped simulated examples

@@ -260,9 +260,10 @@ def lrt(a, b, *, method: str = "default"):
     ----------
     a, b : SEMResult
         Two fits of nested models on the same data, in either order.
-    method : str
+    method : {"default", "standard", "satorra.bentler.2001"}
         ``"default"``: the plain difference for ML, the Satorra-Bentler (2001)
-        scaled difference when both fits used MLR.
+        scaled difference (:func:`surveykit.sem.robust.scaled_difference_test`)
+        when both fits used MLR; ``"standard"`` forces the plain difference.
 
     Returns
     -------
@@ -291,10 +292,18 @@ def lrt(a, b, *, method: str = "default"):
     ddf = int(round(b.fit["df"] - a.fit["df"]))
     if ddf <= 0:
         raise SurveykitError("the models have the same degrees of freedom: they are not nested.")
-    if a.estimator == "MLR" and b.estimator == "MLR" and method in ("default", "satorra.bentler.2001"):
-        from surveykit.sem import robust
-        if hasattr(robust, "lrt_scaled"):
-            return robust.lrt_scaled(a, b)
+    if method not in ("default", "standard", "satorra.bentler.2001"):
+        raise SurveykitError(f"method ({method!r}) must be one of default, standard, "
+                             f"satorra.bentler.2001.")
+    scaled = a.robust is not None and b.robust is not None and method != "standard"
+    if scaled:
+        from surveykit.sem.robust import scaled_difference_test
+        sd = scaled_difference_test(b.robust.chisq, int(b.robust.df), b.robust.scaling_factor,
+                                    a.robust.chisq, int(a.robust.df), a.robust.scaling_factor)
+        return LRTest(statistic=sd.stat, df=sd.df, pvalue=sd.pvalue,
+                      chisq=(a.fit["chisq"], b.fit["chisq"]),
+                      dfs=(int(a.fit["df"]), int(b.fit["df"])),
+                      method="satorra.bentler.2001", scaling_factor=sd.scaling_factor)
     T = b.fit["chisq"] - a.fit["chisq"]
     return LRTest(statistic=float(T), df=ddf, pvalue=float(chi2.sf(T, ddf)),
                   chisq=(a.fit["chisq"], b.fit["chisq"]), dfs=(int(a.fit["df"]), int(b.fit["df"])))

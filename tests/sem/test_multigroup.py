@@ -83,3 +83,20 @@ def test_group_equal_needs_groups():
         surveykit.cfa(HS, dataset("HolzingerSwineford1939"), group_equal="loadings")
     with pytest.raises(SurveykitError, match=r"group \('schol'\) is not a column of the data\."):
         surveykit.cfa(HS, dataset("HolzingerSwineford1939"), group="schol")
+
+
+def test_scaled_lrt_under_mlr_against_lavaan():
+    # lavaan_reference.json: lavTestLRT(configural, metric), both estimator = "MLR"
+    ref = json.loads(LAVAAN.read_text(encoding="utf-8"))["cases"]["hs_school_lrt_mlr"]["default"]
+    hs = dataset("HolzingerSwineford1939")
+    a = surveykit.cfa(HS, hs, group="school", estimator="MLR")
+    b = surveykit.cfa(HS, hs, group="school", estimator="MLR", group_equal="loadings")
+    test = surveykit.lrt(a, b)
+    assert test.method == "satorra.bentler.2001"
+    # scaled statistics inherit lavaan's 1e-5 early stop through the scaling factors
+    assert test.statistic == pytest.approx(ref["Chisq diff"][1], abs=1e-5)
+    assert test.pvalue == pytest.approx(ref["Pr(>Chisq)"][1], abs=1e-6)
+    assert "Method: satorra.bentler.2001" in str(test)
+    plain = surveykit.lrt(a, b, method="standard")
+    assert plain.method == "standard" and plain.statistic == pytest.approx(
+        b.fit["chisq"] - a.fit["chisq"])

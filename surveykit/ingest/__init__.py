@@ -232,6 +232,9 @@ def _import(st: Any, files: list[Path], cb: Any, layout: str | None, policy: Exc
             status[str(f)] = "unchanged"
         else:
             todo.append(f)
+    from surveykit.validate.checks import Row
+
+    fresh: list[Row] = []  # analysable rows written by this run, checked without a reload
     sev: Counter[str] = Counter()
     codes: Counter[str] = Counter()
     n_rows = quarantined = 0
@@ -239,7 +242,7 @@ def _import(st: Any, files: list[Path], cb: Any, layout: str | None, policy: Exc
     for f, res in zip(todo, _parse_all(todo, cb, layout, policy, limits, jobs)):
         if run is None:  # a run is recorded only when something is written
             run = st.begin_run(sha, policy, argv)
-        outcome, _ = st.write_file(res, run_id=run, codebook=cb, codebook_sha=sha)
+        outcome, _, ids = st.write_file(res, run_id=run, codebook=cb, codebook_sha=sha)
         status[str(f)] = outcome
         if outcome == "failed":
             errors[str(f)] = res.error or f"{f.name}: cannot be read"
@@ -249,11 +252,16 @@ def _import(st: Any, files: list[Path], cb: Any, layout: str | None, policy: Exc
             sev[finding.severity] += 1
             codes[finding.code] += 1
         bad = res.error_rows()
+        if ids:
+            for i, rid in enumerate(ids):
+                if i not in bad:
+                    fresh.append(Row(rid, res.respondents[i], res.items, res.coded[i], res.name,
+                                     res.sheet, res.row_numbers[i]))
         n_rows += res.n_rows
         quarantined += len(bad)
         firms.update(r for i, r in enumerate(res.respondents) if r is not None and i not in bad)
     if run is not None and any(s == "imported" for s in status.values()):
-        sample = revalidate(st, cb, policy, run_id=run)
+        sample = revalidate(st, cb, policy, run_id=run, fresh=fresh)
         for _, finding in sample:
             sev[finding.severity] += 1
             codes[finding.code] += 1
@@ -266,12 +274,20 @@ def _import(st: Any, files: list[Path], cb: Any, layout: str | None, policy: Exc
 
 
 def revalidate(st: Any, codebook: Any, policy: ExclusionPolicy | None = None,
-               run_id: int | None = None) -> list[Any]:
-    """Rerun the sample checks of a questionnaire over the store; returns the findings."""
+               run_id: int | None = None, fresh: list[Any] | None = None) -> list[Any]:
+    """Rerun the sample checks of a questionnaire over the store; returns the findings.
+
+    ``fresh`` are the rows written by import run ``run_id``, passed in memory;
+    the other analysable rows are read from the store.
+    """
     from surveykit.validate.checks import Row, check_rows
 
     policy = policy or st.policy()
-    rows = [Row(*r) for r in st.active_rows(codebook.id)]
+    if fresh is not None and run_id is not None:
+        rows = [Row(*r) for r in st.active_rows(codebook.id, exclude_run=run_id)] + fresh
+        rows.sort(key=lambda r: r.id)
+    else:
+        rows = [Row(*r) for r in st.active_rows(codebook.id)]
     found = check_rows(rows, codebook, policy)
     st.replace_sample_findings(codebook.id, found, run_id)
     return found

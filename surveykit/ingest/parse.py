@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -285,6 +286,8 @@ def _pick_sheet(wb: Workbook, layout: str, cb: Any) -> str | None:
 def _respondent_text(v: Any) -> str | None:
     if v is None or v == "":
         return None
+    if type(v) is str and v.isascii():
+        return " ".join(v.split()) or None
     if isinstance(v, float):
         return str(int(v)) if v.is_integer() else repr(v)
     text = fold(str(v))
@@ -362,6 +365,19 @@ def _parse_wide(rows: list[list[Any]], res: FileResult, cb: Any, policy: Exclusi
     csv_source = res.fmt == "csv"
     coded_cols: list[list[Any]] = []
     items: list[str] = []
+    # raw values kept beside the codes: every cell whose raw value is not its code
+    raw_maps: dict[int, dict[str, Any]] = {}
+    mapped_cols = {m.column for m in mapped}
+    for j in range(len(columns)):
+        if j in mapped_cols:
+            continue
+        letter = col_letter(j)
+        col = columns[j]
+        if col.count("") == n:
+            continue
+        for i, v in enumerate(col):
+            if v != "":
+                raw_maps.setdefault(i, {})[f"{letter}{row_numbers[i]}"] = v
     for m in mapped:
         item_id = m.item
         assert item_id is not None
@@ -373,6 +389,7 @@ def _parse_wide(rows: list[list[Any]], res: FileResult, cb: Any, policy: Exclusi
         letter = col_letter(m.column)
         for i, out in events:
             raw = col[i]
+            raw_maps.setdefault(i, {})[f"{letter}{row_numbers[i]}"] = raw
             if out.problem:
                 rn = row_numbers[i]
                 _finding(res, policy, out.problem,
@@ -384,22 +401,23 @@ def _parse_wide(rows: list[list[Any]], res: FileResult, cb: Any, policy: Exclusi
                                     None if out.value is None else str(out.value), out.rule))
     res.items = items
     rid_pos = items.index(rid)
-    coded_rows = [list(r) for r in zip(*coded_cols)]
-    resp = [_respondent_text(r[rid_pos]) for r in coded_rows]
-    for i, r in enumerate(coded_rows):
-        r[rid_pos] = resp[i]
-        if resp[i] is None:
-            rn = row_numbers[i]
-            _finding(res, policy, "missing_respondent_id",
-                     f"{res.name}: row {rn} has answers but no {rid}", row_index=i, sheet=sheet,
-                     cell=f"{col_letter(id_col)}{rn}", row=rn, item=rid)
+    resp = [_respondent_text(v) for v in coded_cols[rid_pos]]
+    coded_cols[rid_pos] = resp
+    for i in [i for i, r in enumerate(resp) if r is None]:
+        rn = row_numbers[i]
+        _finding(res, policy, "missing_respondent_id",
+                 f"{res.name}: row {rn} has answers but no {rid}", row_index=i, sheet=sheet,
+                 cell=f"{col_letter(id_col)}{rn}", row=rn, item=rid)
+    coded_rows = list(zip(*coded_cols))
     # attach the respondent to row findings now that it is known
     res.findings = [(i, f if i is None or f.respondent else _with_resp(f, resp[i]))
                     for i, f in res.findings]
     res.respondents = resp
     res.coded = coded_rows
     res.coded_json = [_dumps(r) for r in coded_rows]
-    res.raw_json = [_ENCODE(r) for r in body]
+    res.raw_json = ["{}"] * n
+    for i, mp in raw_maps.items():
+        res.raw_json[i] = _ENCODE(mp)
     res.cells_json = [None] * n
 
 
@@ -410,31 +428,88 @@ def _with_resp(f: Finding, respondent: str | None) -> Finding:
     return replace(f, respondent=respondent)
 
 
+_WHOLE_TYPES = ("likert", "integer", "year", "single")
+
+
 def _normalise_column(col: tuple[Any, ...], norm: ItemNormaliser
                       ) -> tuple[list[Any], list[tuple[int, Coded]]]:
-    """Code a column; per-cell cost is one dict lookup (distinct raw values are few)."""
+    """Code a column without per-cell Python work where possible.
+
+    Whole-number items (Likert, integer, year, single choice) are coded with
+    numpy: the distinct numbers are few and each is normalised once; only the
+    cells that are not numbers (blanks, labels, typed text) go through the
+    normaliser one by one.  Other items use one dict lookup per cell.
+    """
+    if norm.type in _WHOLE_TYPES:
+        import numpy as np
+
+        is_num = np.fromiter(map(isinstance, col, repeat(float)), dtype=bool, count=len(col))
+        other = np.flatnonzero(~is_num).tolist()
+        if len(other) * 4 < len(col):
+            return _normalise_whole(col, norm, other)
     types = set(map(type, col))
-    if bool in types:
+    if bool in types:  # True == 1.0 as a dict key: code cell by cell
         outs = [norm(v) for v in col]
         events = [(i, o) for i, o in enumerate(outs) if o.rule or o.problem]
         return [o.value for o in outs], events
-    distinct = set(col)
     table: dict[Any, Any] = {}
-    special: set[Any] = set()
-    for v in distinct:
-        try:
-            out = norm(v)
-        except TypeError:
-            out = Coded(None, problem="non_numeric")
-        table[v] = out.value
+    special: dict[Any, Coded] = {}
+    for v in set(col):
+        out = norm(v)
         if out.rule or out.problem:
-            special.add(v)
-    get = table.get
-    coded = [get(v) for v in col]
+            table[v] = _MISS
+            special[v] = out
+        else:
+            table[v] = out.value
+    coded = list(map(table.__getitem__, col))
     events: list[tuple[int, Coded]] = []
     if special:
-        events = [(i, norm(v)) for i, v in enumerate(col) if v in special]
+        i = -1
+        index = coded.index
+        try:
+            while True:
+                i = index(_MISS, i + 1)
+                out = special[col[i]]
+                coded[i] = out.value
+                events.append((i, out))
+        except ValueError:
+            pass
     return coded, events
+
+
+def _normalise_whole(col: tuple[Any, ...], norm: ItemNormaliser, other: list[int]
+                     ) -> tuple[list[Any], list[tuple[int, Coded]]]:
+    import numpy as np
+
+    vals = list(col)
+    for i in other:
+        vals[i] = 0.0
+    arr = np.array(vals, dtype=float)
+    ok = np.ones(len(arr), dtype=bool)
+    ok[other] = False
+    distinct = np.unique(arr[ok]) if ok.any() else np.empty(0)
+    events: list[tuple[int, Coded]] = []
+    bad = np.zeros(len(arr), dtype=bool)
+    special: list[tuple[float, Coded]] = []
+    for v in distinct.tolist():
+        out = norm(v)
+        if out.rule or out.problem or out.value is None or out.value != v:
+            special.append((v, out))
+    for v, _ in special:
+        bad |= ok & (arr == v)
+    ints = np.where(ok & ~bad, arr, 0).astype(np.int64).tolist()
+    for v, out in special:
+        for i in np.flatnonzero(ok & (arr == v)).tolist():
+            ints[i] = out.value
+            if out.rule or out.problem:
+                events.append((i, out))
+    for i in other:
+        out = norm(col[i])
+        ints[i] = out.value
+        if out.rule or out.problem:
+            events.append((i, out))
+    events.sort(key=lambda e: e[0])
+    return ints, events
 
 
 # -- form ----------------------------------------------------------------------
@@ -463,24 +538,35 @@ def _parse_form(rows: list[list[Any]], res: FileResult, cb: Any, policy: Exclusi
     tick_cols = _tick_columns(marker.get("tick_columns"), ans_col, hdr, width)
     idx = _index(cb)
     norms = _normalisers(cb)
+    points_of: dict[str, list[int]] = {}  # scale id -> point of each box (one header per file)
     items: list[str] = []
     coded: list[Any] = []
-    raws: list[Any] = []
+    raws: dict[str, Any] = {}  # cell -> raw value, where the raw value is not the code
     cells: list[str] = []
     seen: dict[str, int] = {}
     rid = cb.respondent_id
     start = (header + 1) if header is not None else 0
     row_findings: list[tuple[str, str, str, Any, str | None]] = []
+    ans_letter = col_letter(ans_col)
+    tick_letters = [col_letter(c) for c in tick_cols]
+    t0, t1 = (tick_cols[0], tick_cols[-1] + 1) if tick_cols else (0, 0)
+    contiguous = tick_cols == list(range(t0, t1))
+    ids_get = idx.ids.get
+    csv_source = res.fmt == "csv"
     for r in range(start, len(rows)):
         row = rows[r]
         a = row[0] if row else ""
-        if not isinstance(a, str) or not a.strip():
+        if type(a) is not str:
             if isinstance(a, float):
                 a = str(int(a)) if a.is_integer() else str(a)
             else:
                 continue
-        item_id = idx.ids.get(fold(a).casefold())
+        item_id = ids_get(a.strip().casefold())
         how = "id"
+        if item_id is None:
+            if not a.strip():
+                continue
+            item_id = ids_get(fold(a).casefold())
         if item_id is None:
             texts = [row[c] for c in (1, 2) if c < len(row) and isinstance(row[c], str)]
             for t in texts:
@@ -490,47 +576,51 @@ def _parse_form(rows: list[list[Any]], res: FileResult, cb: Any, policy: Exclusi
         if item_id is None:
             _finding(res, policy, "unknown_column",
                      f"{res.name}: row {r + 1} {a!r} is not an item of {cb.id}", sheet=sheet,
-                     cell=cell_ref(r, 0), value=str(a)[:200])
-            res.columns.append((r, str(a), None, "none", 0.0, cell_ref(r, 0)))
+                     cell=f"A{r + 1}", value=str(a)[:200])
+            res.columns.append((r, str(a), None, "none", 0.0, f"A{r + 1}"))
             continue
         if item_id in seen:
             _finding(res, policy, "duplicate_column",
                      f"{res.name}: row {r + 1} repeats item {item_id} of row {seen[item_id] + 1}; "
-                     f"the first is used", sheet=sheet, cell=cell_ref(r, 0), item=item_id)
-            res.columns.append((r, str(a), None, "duplicate", 1.0, cell_ref(r, 0)))
+                     f"the first is used", sheet=sheet, cell=f"A{r + 1}", item=item_id)
+            res.columns.append((r, str(a), None, "duplicate", 1.0, f"A{r + 1}"))
             continue
         seen[item_id] = r
-        res.columns.append((r, str(a), item_id, how, 1.0, cell_ref(r, ans_col)))
+        cell = f"{ans_letter}{r + 1}"
+        res.columns.append((r, a, item_id, how, 1.0, cell))
         norm = norms[item_id]
         raw = row[ans_col] if ans_col < len(row) else ""
         out = norm(raw)
-        cell = cell_ref(r, ans_col)
         item = norm.item
         if item.type == "likert" and tick_cols and item.scale is not None:
-            boxes = [row[c] if c < len(row) else "" for c in tick_cols]
-            pts = _tick_points(hdr, tick_cols, item.scale)
-            point, ticked, problem = resolve_ticks(boxes, pts, norm.missing)
-            answered = not (raw is None or raw == "" or (out.value is None and out.problem is None
-                                                         and out.rule is None))
-            if problem:
-                where = ", ".join(cell_ref(r, tick_cols[k]) for k in ticked)
-                out = Coded(None, None, "multiple_ticks", f"boxes {where} are all ticked")
-            elif point is not None:
-                tcell = cell_ref(r, tick_cols[ticked[0]])
-                if not answered or out.value is None and out.rule == "missing_code":
-                    raw, cell, out = boxes[ticked[0]], tcell, Coded(point, "tick")
-                elif out.value is not None and out.value != point:
-                    out = Coded(None, None, "conflicting_answer",
-                                f"{cell} says {_raw_text(raw)!r} but box {tcell} (point {point}) "
-                                f"is ticked")
+            boxes = row[t0:t1] if contiguous else [row[c] if c < len(row) else "" for c in tick_cols]
+            if boxes and boxes.count("") != len(boxes):  # most rows have no tick at all
+                pts = points_of.get(item.scale.id)
+                if pts is None:
+                    pts = points_of[item.scale.id] = _tick_points(hdr, tick_cols, item.scale)
+                point, ticked, problem = resolve_ticks(boxes, pts, norm.missing)
+                answered = not (raw is None or raw == "" or (
+                    out.value is None and out.problem is None and out.rule is None))
+                if problem:
+                    where = ", ".join(f"{tick_letters[k]}{r + 1}" for k in ticked)
+                    out = Coded(None, None, "multiple_ticks", f"boxes {where} are all ticked")
+                elif point is not None:
+                    tcell = f"{tick_letters[ticked[0]]}{r + 1}"
+                    if not answered or out.value is None and out.rule == "missing_code":
+                        raw, cell, out = boxes[ticked[0]], tcell, Coded(point, "tick")
+                    elif out.value is not None and out.value != point:
+                        out = Coded(None, None, "conflicting_answer",
+                                    f"{cell} says {_raw_text(raw)!r} but box {tcell} (point "
+                                    f"{point}) is ticked")
+        if out.problem or out.rule:
+            raws[cell] = raw
         if out.problem:
             row_findings.append((out.problem, item_id, cell, raw, out.detail))
-        if out.rule and not (res.fmt == "csv" and out.rule == "numeric_string"):
+        if out.rule and not (csv_source and out.rule == "numeric_string"):
             res.recodes.append((0, sheet, cell, item_id, _raw_text(raw),
                                 None if out.value is None else str(out.value), out.rule))
         items.append(item_id)
         coded.append(out.value)
-        raws.append(raw)
         cells.append(cell)
     if len(items) < max(3, len(cb.items) // 4):
         raise _refuse("layout_unknown", f"{res.name}: only {len(items)} rows map to items of "

@@ -131,8 +131,8 @@ class Workbook:
         else:
             try:
                 sheet = self._book.get_sheet_by_name(name)
-                self._check_dims(name, sheet.height + sheet.start[0] if sheet.start else 0,
-                                 sheet.width + sheet.start[1] if sheet.start else 0)
+                start = sheet.start or (0, 0)
+                self._check_dims(name, sheet.height + start[0], sheet.width + start[1])
                 rows = sheet.to_python(skip_empty_area=False)
                 try:
                     self.merged[name] = [(a[0], a[1], b[0], b[1])
@@ -189,7 +189,9 @@ def _check_zip(path: Path, data_head: bytes, limits: Limits) -> dict[str, tuple[
             raise WorkbookError(f"{path.name}: the workbook expands to {total / 2**20:.0f} MB, "
                                 f"more than the limit of {limits.max_uncompressed_bytes / 2**20:.0f} MB "
                                 f"(file)")
-        for info in zf.infolist():
+        # a sheet too large for the row or column limits takes megabytes of XML; below that
+        # the limits are checked on the parsed sheet, which is then cheap
+        for info in (zf.infolist() if total > 4 * 2**20 else ()):
             if info.filename.startswith("xl/worksheets/sheet") and info.filename.endswith(".xml"):
                 try:
                     with zf.open(info) as fh:
@@ -245,7 +247,10 @@ def open_workbook(path: str | os.PathLike[str], limits: Limits | None = None) ->
                                 f"or a legacy .xls saved as {suffix} (file)")
         if not head.startswith(_ZIP_MAGIC):
             raise WorkbookError(f"{path.name}: not a valid {suffix} workbook (file)")
-        _check_zip(path, head, limits)
+        # deflate expands at most 1032-fold: a small file cannot hold a bomb, and its
+        # sheets are checked against the row and column limits once parsed
+        if size * 1032 > limits.max_uncompressed_bytes or size > 4 * 2**20:
+            _check_zip(path, head, limits)
     elif suffix == ".xls" and not head.startswith(_OLE_MAGIC):
         raise WorkbookError(f"{path.name}: not a valid .xls workbook (file)")
     from python_calamine import CalamineWorkbook
@@ -255,6 +260,8 @@ def open_workbook(path: str | os.PathLike[str], limits: Limits | None = None) ->
         meta = book.sheets_metadata
     except Exception as exc:
         kind = type(exc).__name__
+        if suffix in (".xlsx", ".xlsm", ".xlsb", ".ods"):
+            _check_zip(path, head, limits)  # a clearer message for a damaged zip
         what = "the workbook is password-protected" if "Password" in kind else \
             f"cannot read the workbook ({_reason(exc)})"
         raise WorkbookError(f"{path.name}: {what} (file)") from None

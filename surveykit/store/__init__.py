@@ -210,30 +210,33 @@ class Store:
             c.execute("UPDATE runs SET finished_at = ? WHERE id = ?", (_now(), run_id))
 
     def write_file(self, res: FileResult, *, run_id: int | None, codebook: Any,
-                   codebook_sha: str) -> tuple[str, int | None]:
+                   codebook_sha: str) -> tuple[str, int | None, list[int]]:
         """Write one parsed file in one transaction.
 
-        Returns ``("unchanged", id)`` when these bytes were already imported
-        with this codebook, ``("failed", id)`` for a refused file, else
-        ``("imported", id)``.
+        Returns ``(outcome, file id, response ids)``: outcome ``"unchanged"``
+        when these bytes were already imported with this codebook, ``"failed"``
+        for a refused file, else ``"imported"``.
         """
         with self.transaction() as c:
             return self._write_file(c, res, run_id, codebook, codebook_sha)
 
     def _write_file(self, c: sqlite3.Connection, res: FileResult, run_id: int | None, cb: Any,
-                    codebook_sha: str) -> tuple[str, int | None]:
+                    codebook_sha: str) -> tuple[str, int | None, list[int]]:
         now = _now()
         qid = cb.id
         if res.sha256:
-            row = c.execute("SELECT id FROM files WHERE sha256 = ? AND codebook_sha256 = ? AND "
-                            "status = 'imported'", (res.sha256, codebook_sha)).fetchone()
-            if row:
-                return "unchanged", int(row[0])
-            # an earlier failed attempt at the same bytes is replaced by this one
-            c.execute("DELETE FROM findings WHERE file_id IN (SELECT id FROM files WHERE sha256 = ? "
-                      "AND codebook_sha256 = ? AND status = 'failed')", (res.sha256, codebook_sha))
-            c.execute("DELETE FROM files WHERE sha256 = ? AND codebook_sha256 = ? AND "
-                      "status = 'failed'", (res.sha256, codebook_sha))
+            # checked inside the write transaction: two processes importing the same file
+            # cannot both insert it
+            earlier = c.execute("SELECT id, status FROM files WHERE sha256 = ? AND "
+                                "codebook_sha256 = ?", (res.sha256, codebook_sha)).fetchall()
+            for fid, st in earlier:
+                if st == "imported":
+                    return "unchanged", int(fid), []
+            if earlier:  # an earlier failed attempt at the same bytes is replaced by this one
+                ids_failed = [(int(fid),) for fid, _ in earlier]
+                c.executemany("DELETE FROM findings WHERE file_id = ?", ids_failed)
+                c.executemany("DELETE FROM columns WHERE file_id = ?", ids_failed)
+                c.executemany("DELETE FROM files WHERE id = ?", ids_failed)
         status = "imported" if res.status == "ok" else "failed"
         version = None
         previous = None
@@ -261,7 +264,14 @@ class Store:
             c.executemany("INSERT INTO columns VALUES (?,?,?,?,?,?,?)",
                           [(file_id, *col) for col in res.columns])
         ids: list[int] = []
-        if status == "imported" and res.raw_json:
+        if status == "imported" and res.n_rows == 1:
+            cur = c.execute(
+                "INSERT INTO responses (file_id, questionnaire, sheet, row, respondent, raw, coded, "
+                "cells) VALUES (?,?,?,?,?,?,?,?)",
+                (file_id, qid, res.sheet, res.row_numbers[0], res.respondents[0], res.raw_json[0],
+                 res.coded_json[0], res.cells_json[0]))
+            ids = [int(cur.lastrowid)]
+        elif status == "imported" and res.raw_json:
             c.executemany(
                 "INSERT INTO responses (file_id, questionnaire, sheet, row, respondent, raw, coded, "
                 "cells) VALUES (?,?,?,?,?,?,?,?)",
@@ -292,7 +302,7 @@ class Store:
                 c.executemany("INSERT INTO quarantine VALUES (?,?,?,?,?)",
                               [(ids[i], file_id, ",".join(dict.fromkeys(codes)), "row", now)
                                for i, codes in bad.items()])
-        return status, file_id
+        return status, file_id, ids
 
     def replace_sample_findings(self, questionnaire: str, findings: list[tuple[int, Finding]],
                                 run_id: int | None = None) -> None:
@@ -405,9 +415,13 @@ class Store:
                 "items": json.loads(row[4]), "constructs": json.loads(row[5]),
                 "respondent_id": row[6], "path": row[7]}
 
-    def active_rows(self, questionnaire: str) -> list[tuple[Any, ...]]:
+    def active_rows(self, questionnaire: str, exclude_run: int | None = None
+                    ) -> list[tuple[Any, ...]]:
         """(response id, respondent, item ids, coded values, file, sheet, row) of every
-        analysable row: current file versions, not quarantined at row level."""
+        analysable row: current file versions, not quarantined at row level.
+
+        ``exclude_run`` leaves out the files written by that import run (their rows
+        are already in memory)."""
         out = []
         parsed: dict[str, list[str]] = {}  # rows of one file share one item list
         for rid, resp, items, coded, name, sheet, row in self.con.execute(
@@ -415,8 +429,9 @@ class Store:
                 "FROM responses s "
                 "JOIN files f ON f.id = s.file_id WHERE s.questionnaire = ? AND "
                 "f.superseded_by IS NULL AND f.status = 'imported' AND s.id NOT IN "
-                "(SELECT response_id FROM quarantine WHERE scope = 'row') ORDER BY s.id",
-                (questionnaire,)):
+                "(SELECT response_id FROM quarantine WHERE scope = 'row') AND "
+                "(f.run_id IS NULL OR f.run_id IS NOT ?) ORDER BY s.id",
+                (questionnaire, exclude_run)):
             il = parsed.get(items)
             if il is None:
                 il = parsed[items] = json.loads(items)
@@ -529,16 +544,16 @@ class Store:
         for fid, name, sheet, row, resp, items, raw, coded, cells in self.con.execute(
                 "SELECT f.id, f.name, s.sheet, s.row, s.respondent, f.items_json, s.raw, s.coded, "
                 "s.cells FROM responses s JOIN files f ON f.id = s.file_id ORDER BY s.id"):
-            items_l, raw_l, coded_l = json.loads(items), json.loads(raw), json.loads(coded)
+            items_l, raw_d, coded_l = json.loads(items), json.loads(raw), json.loads(coded)
             cells_l = json.loads(cells) if cells else None
             pos = positions.get(fid, {})
             for k, item in enumerate(items_l):
-                if cells_l is not None:  # a form: raw values and cells aligned with the items
-                    cell, rv = cells_l[k], raw_l[k]
-                else:  # a wide row: the raw row as read, addressed by the item's column
-                    p = pos.get(item, 0)
-                    cell, rv = cell_ref(row - 1, p), (raw_l[p] if p < len(raw_l) else None)
-                out.append((name, sheet, cell, resp, item, rv, coded_l[k]))
+                if cells_l is not None:  # a form: the source cell of each item
+                    cell = cells_l[k]
+                else:  # a wide row: the item's column in this row
+                    cell = cell_ref(row - 1, pos.get(item, 0))
+                # a cell missing from the raw map held exactly its code
+                out.append((name, sheet, cell, resp, item, raw_d.get(cell, coded_l[k]), coded_l[k]))
         return pd.DataFrame(out, columns=["file", "sheet", "cell", "respondent", "item", "raw",
                                           "coded"])
 

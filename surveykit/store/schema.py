@@ -80,7 +80,9 @@ CREATE TABLE responses (
     sheet       TEXT,
     row         INTEGER,           -- 1-based sheet row (wide); NULL for a form
     respondent  TEXT,
-    raw         TEXT NOT NULL,     -- JSON array: the sheet row as read (wide) or answer cells (form)
+    raw         TEXT NOT NULL,     -- JSON object {cell: raw value} of every non-empty cell whose
+                                   -- raw value is not its code (recoded, refused, unmapped
+                                   -- columns); any other cell held exactly its code
     coded       TEXT NOT NULL,     -- JSON array aligned with files.items_json
     cells       TEXT               -- JSON array of source cells (form); wide: column letter + row
 );

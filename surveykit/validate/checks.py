@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from surveykit.validate.findings import ExclusionPolicy, Finding
+from surveykit.validate.findings import REASONS, ExclusionPolicy, Finding
 
 __all__ = ["Row", "check_rows", "antonym_pairs", "longstring", "even_odd", "mahalanobis_d2",
            "antonym_consistency"]
@@ -170,16 +170,20 @@ def antonym_pairs(x: np.ndarray, items: list[str], constructs: dict[str, list[st
             if not fwd:
                 continue
             best, best_r = None, math.inf
-            for f in fwd:
-                ok = ~(np.isnan(x[:, f]) | np.isnan(x[:, r]))
-                if ok.sum() < min_n:
-                    continue
-                a, b = x[ok, f], x[ok, r]
-                if a.std() == 0 or b.std() == 0:
-                    continue
-                c = float(np.corrcoef(a, b)[0, 1])
-                if c < best_r:
-                    best, best_r = f, c
+            # pairwise-complete correlations of the reverse item with each forward item
+            cand = x[:, fwd]
+            rv = x[:, [r]]
+            ok = ~(np.isnan(cand) | np.isnan(rv))
+            n_ok = ok.sum(axis=0)
+            a = np.where(ok, cand, 0.0)
+            b = np.where(ok, rv, 0.0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ma, mb = a.sum(axis=0) / n_ok, b.sum(axis=0) / n_ok
+                da, db = np.where(ok, a - ma, 0.0), np.where(ok, b - mb, 0.0)
+                corr = (da * db).sum(axis=0) / np.sqrt((da * da).sum(axis=0) * (db * db).sum(axis=0))
+            for f, c, k in zip(fwd, corr, n_ok):
+                if k >= min_n and np.isfinite(c) and c < best_r:
+                    best, best_r = f, float(c)
             if best is None:
                 before = [f for f in fwd if f < r]
                 best = before[-1] if before else fwd[0]
@@ -252,9 +256,11 @@ def check_rows(rows: list[Row], codebook: Any, policy: ExclusionPolicy | None = 
     lik_pos = [col[i] for i in lik_ids]
     x = grid[:, lik_pos].astype(float) if lik_pos else np.empty((n, 0))
 
+    severity = {code: policy.severity_of(code) for code in REASONS}
+
     def add(i: int, code: str, message: str, item: str | None = None, value: Any = None) -> None:
         r = rows[i]
-        out.append((r.id, Finding(code, policy.severity_of(code), message, file=r.file,
+        out.append((r.id, Finding(code, severity[code], message, file=r.file,
                                   sheet=r.sheet, row=r.row, respondent=r.respondent, item=item,
                                   value=None if value is None else str(value))))
 
@@ -295,10 +301,10 @@ def check_rows(rows: list[Row], codebook: Any, policy: ExclusionPolicy | None = 
             f"{who(int(i))}: {int(ls[i])} identical answers in a row (limit {limit})",
             value=int(ls[i]))
     # Mahalanobis
-    from scipy.stats import chi2
+    from scipy.special import chdtri  # inverse chi-square survival function; scipy.stats is slow to import
 
     d2 = mahalanobis_d2(x)
-    cut = float(chi2.ppf(1 - policy.mahalanobis_alpha, x.shape[1]))
+    cut = float(chdtri(x.shape[1], policy.mahalanobis_alpha))
     for i in np.flatnonzero(d2 > cut):
         add(int(i), "mahalanobis",
             f"{who(int(i))}: Mahalanobis D2 = {d2[i]:.1f} > {cut:.1f} (chi-square, "

@@ -157,7 +157,8 @@ def pairwise_corr(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return r, n
 
 
-def correlation(x: np.ndarray, missing: str = "pairwise") -> tuple[np.ndarray, int]:
+def correlation(x: np.ndarray, missing: str = "pairwise",
+                names: Sequence[str] | None = None) -> tuple[np.ndarray, int]:
     """Correlation matrix under the missing-data rule, and the n psych reports.
 
     ``pairwise`` uses every row (n = number of rows with at least one answer,
@@ -170,14 +171,15 @@ def correlation(x: np.ndarray, missing: str = "pairwise") -> tuple[np.ndarray, i
         r = np.corrcoef(x, rowvar=False) if len(x) > 1 else np.full((x.shape[1],) * 2, np.nan)
     else:
         r, _ = pairwise_corr(x)
-    return check_corr(r, x.shape[0]), x.shape[0]
+    return check_corr(r, x.shape[0], names), x.shape[0]
 
 
-def check_corr(r: np.ndarray, n: int) -> np.ndarray:
+def check_corr(r: np.ndarray, n: int, names: Sequence[str] | None = None) -> np.ndarray:
     if n < 3:
         raise MeasurementError(f"at least 3 cases are needed, got {n}.")
     if np.isnan(r).any():
         i, j = np.argwhere(np.isnan(r))[0]
+        a, b = (names[i], names[j]) if names is not None else (i + 1, j + 1)
         raise MeasurementError(
-            f"the correlation of items {i + 1} and {j + 1} is undefined (no shared answers or no variance).")
+            f"the correlation of items {a} and {b} is undefined (no shared answers or no variance).")
     return r

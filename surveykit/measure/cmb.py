@@ -102,7 +102,7 @@ def harman(data: pd.DataFrame, items: Sequence[str] | None = None, *, method: st
     if method not in ("pca", "minres"):
         raise MeasurementError(f"method ({method!r}) must be one of 'pca' or 'minres'.")
     items = check_items(data, items)
-    r, n = correlation(item_matrix(data, items), missing)
+    r, n = correlation(item_matrix(data, items), missing, items)
     p = r.shape[0]
     if method == "pca":
         share = float(np.linalg.eigvalsh(r)[-1] / p)

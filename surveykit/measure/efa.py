@@ -187,7 +187,7 @@ def efa(data: pd.DataFrame, n_factors: int, *, method: str = "minres", rotation:
     if n_factors > len(items):
         raise MeasurementError(
             f"n_factors ({n_factors}) cannot exceed the number of items ({len(items)}).")
-    r, n = correlation(item_matrix(data, items), missing)
+    r, n = correlation(item_matrix(data, items), missing, items)
     ext = extract(r, int(n_factors), method)
     lam, phi, rot_ok = _orient(ext.loadings, rotation)
     names = [f"{METHODS[method]}{k + 1}" for k in range(lam.shape[1])]

@@ -109,7 +109,7 @@ def kmo(data: pd.DataFrame, *, items: Sequence[str] | None = None,
     import pandas as pd
 
     items = check_items(data, items)
-    r, n = correlation(item_matrix(data, items), missing)
+    r, n = correlation(item_matrix(data, items), missing, items)
     try:
         q = np.linalg.inv(r)
     except np.linalg.LinAlgError:
@@ -162,7 +162,7 @@ def bartlett(data: pd.DataFrame, *, items: Sequence[str] | None = None,
     from scipy import stats
 
     items = check_items(data, items)
-    r, n = correlation(item_matrix(data, items), missing)
+    r, n = correlation(item_matrix(data, items), missing, items)
     p = r.shape[0]
     sign, logdet = np.linalg.slogdet(r)
     if sign <= 0:

@@ -130,7 +130,7 @@ def htmt(data: pd.DataFrame, constructs: Mapping[str, Sequence[str]], *,
     if short:
         raise MeasurementError(f"HTMT needs at least 2 items per construct; {short[0]!r} has 1.")
     items = [i for its in constructs.values() for i in its]
-    r, n = correlation(item_matrix(data, items), missing)
+    r, n = correlation(item_matrix(data, items), missing, items)
     blocks, start = [], 0
     for its in constructs.values():
         blocks.append(np.arange(start, start + len(its)))

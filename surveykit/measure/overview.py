@@ -88,8 +88,7 @@ def measurement_report(data: pd.DataFrame, constructs: Mapping[str, Sequence[str
         parts = [RULE, f"{label} (n = {len(sub)})", RULE]
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            parts.append("Reliability\n" + reliability(sub, constructs, missing=missing).to_string(
-                float_format=lambda v: f"{v:.3f}"))
+            parts.append(reliability(sub, constructs, missing=missing).summary())
             parts.append(str(describe_constructs(sub, constructs)))
             parts.append(str(kmo(sub, items=items, missing=missing)))
             parts.append(str(bartlett(sub, items=items, missing=missing)))

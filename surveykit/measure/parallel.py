@@ -157,7 +157,7 @@ def parallel_analysis(data: pd.DataFrame, items: Sequence[str] | None = None, *,
     if not 0 < quantile < 1:
         raise MeasurementError(f"quantile ({quantile!r}) must lie strictly between 0 and 1.")
     items = check_items(data, items)
-    r, n = correlation(item_matrix(data, items), missing)
+    r, n = correlation(item_matrix(data, items), missing, items)
     p = r.shape[0]
     rng = np.random.default_rng(seed)
     sim_pc = np.empty((n_iter, p))

@@ -95,9 +95,10 @@ def reliability(data: pd.DataFrame, constructs: Mapping[str, Sequence[str]], *,
     -------
     DataFrame
         Indexed by construct, columns ``n_items, n, alpha, alpha_ci_low,
-        alpha_ci_high, alpha_std, omega``.  ``result.attrs["items"]`` holds the
-        item table (construct, item) with ``r_drop`` (item-rest correlation),
-        ``alpha_if_deleted``, ``mean``, ``sd`` and ``n``.
+        alpha_ci_high, alpha_std, omega``.  Its ``item_table`` attribute holds
+        the item table (construct, item) with ``r_drop`` (item-rest
+        correlation), ``alpha_if_deleted``, ``alpha_change``, ``mean``, ``sd``
+        and ``n``; ``summary()`` prints both.
 
     Notes
     -----
@@ -171,14 +172,15 @@ def reliability(data: pd.DataFrame, constructs: Mapping[str, Sequence[str]], *,
                               "mean": float(np.nanmean(col)), "sd": float(np.nanstd(col, ddof=1)),
                               "r_drop": r_drop, "alpha_if_deleted": a_drop,
                               "alpha_change": a_drop - a})
-    cols = ["n_items", "n", "alpha", "alpha_ci_low", "alpha_ci_high", "alpha_std", "omega"]
-    out = pd.DataFrame(rows).set_index("construct").reindex(columns=cols)
-    out = out.astype({"n_items": int, "n": int})
-    out.attrs["items"] = (pd.DataFrame(item_rows).set_index(["construct", "item"])
-                          if item_rows else pd.DataFrame())
-    out.attrs["missing"] = missing
-    return out
+    from surveykit.measure._reltable import ReliabilityTable
 
+    cols = ["n_items", "n", "alpha", "alpha_ci_low", "alpha_ci_high", "alpha_std", "omega"]
+    frame = pd.DataFrame(rows).set_index("construct").reindex(columns=cols)
+    out = ReliabilityTable(frame.astype({"n_items": int, "n": int}))
+    out.item_table = (pd.DataFrame(item_rows).set_index(["construct", "item"]) if item_rows
+                      else pd.DataFrame())
+    out.missing = missing
+    return out
 
 def composite_scores(data: pd.DataFrame, constructs: Mapping[str, Sequence[str]], *,
                      reverse: Iterable[str] = (), scale: tuple[float, float] = (1, 5),

@@ -43,7 +43,7 @@ def test_reliability(example, missing):
     _, data, r = example
     table = surveykit.reliability(data, r["constructs"], reverse=r["reverse"], scale=(1, 5),
                                   missing=missing)
-    items = table.attrs["items"]
+    items = table.item_table
     for c, e in r[f"reliability_{missing}"].items():
         assert table.loc[c, "n"] == e["n_obs"]
         got = table.loc[c, ["alpha", "alpha_std", "alpha_ci_low", "alpha_ci_high"]].to_numpy(float)

@@ -17,7 +17,7 @@ OMEGA = 1e-6
 
 
 def _check(table, expected, constructs):
-    items = table.attrs["items"]
+    items = table.item_table
     for name in constructs:
         r = expected[name]
         row = table.loc[name]
@@ -38,7 +38,7 @@ def test_bfi_matches_psych(bfi, ref, missing):
     table = reliability(bfi, b["constructs"], reverse=b["reverse"], scale=(1, 6), missing=missing)
     assert list(table.columns) == ["n_items", "n", "alpha", "alpha_ci_low", "alpha_ci_high",
                                    "alpha_std", "omega"]
-    assert table.attrs["missing"] == missing
+    assert table.missing == missing
     _check(table, b[f"reliability_{missing}"], b["constructs"])
 
 
@@ -103,3 +103,17 @@ def test_errors_name_the_problem(bfi):
     text = bfi.assign(A1=bfi["A1"].astype("string").fillna("n/a"))
     with pytest.raises(MeasurementError, match=r"column 'A1' holds the non-numeric answer 'n/a'"):
         reliability(text, {"A": ["A1", "A2"]})
+
+
+def test_table_prints_and_combines(hs, ref):
+    h = ref["hs"]
+    whole = reliability(hs, h["constructs"])
+    part = reliability(hs[hs["school"] == "Pasteur"], h["constructs"])
+    both = pd.concat([whole, part], keys=["all", "Pasteur"])
+    assert both.shape == (6, 7)
+    assert list(whole.item_table.columns) == ["n", "mean", "sd", "r_drop", "alpha_if_deleted",
+                                              "alpha_change"]
+    text = whole.summary()
+    assert "Reliability (pairwise)" in text and "alpha_if_deleted" in text
+    assert "<table" in whole._repr_html_()
+    assert isinstance(whole, pd.DataFrame)

@@ -195,6 +195,10 @@ def _limits(results: dict, lang: str) -> list[str]:
                                       lang))
         for lim in pg.get("limits") or []:
             items.append(prefix + loc(lim, lang))
+        for part, name in (("cfa", L("验证性因子分析", "CFA")), ("structural", L("结构模型", "Structural model"))):
+            for w in (pg.get(part) or {}).get("warnings") or []:
+                sep = "：" if lang == "zh" else ": "
+                items.append(prefix + loc(name, lang) + sep + loc(w, lang))
     for w in ((results.get("comparison") or {}).get("preflight") or {}).get("warnings") or []:
         items.append(loc(w, lang))
     return items

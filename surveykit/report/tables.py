@@ -252,22 +252,25 @@ def _sample(results: dict) -> list[Table]:
     for g in _groups(results):
         pg = results["per_group"][g]
         sev = (pg.get("data_quality") or {}).get("findings_by_severity") or {}
+        size = pg.get("sample_size") or {}
         rows.append((T(group_label(results, g)), N(pg.get("n_firms"), "int"),
                      N(pg.get("n_quarantined"), "int"), N(pg.get("n_flagged"), "int"),
                      N(pg.get("n_analysed"), "int"), N(sev.get("error", 0), "int"),
-                     N(sev.get("warning", 0), "int"), N(sev.get("info", 0), "int")))
+                     N(sev.get("warning", 0), "int"), N(sev.get("info", 0), "int"),
+                     N(size.get("free_parameters"), "int"), N(size.get("n_per_parameter"), "num")))
     if not rows:
         return []
     return [Table("sample", "data", L("样本与剔除", "Sample and exclusions"),
                   (L("集群", "Cluster"), L("企业数", "Firms"), L("隔离", "Quarantined"),
                    L("标记", "Flagged"), L("纳入分析", "Analysed"), L("错误", "Errors"),
-                   L("警告", "Warnings"), L("提示", "Info")),
+                   L("警告", "Warnings"), L("提示", "Info"), L("自由参数 q", "Free parameters q"), "N/q"),
                   tuple(rows),
                   (L("隔离：违反剔除规则而未纳入分析的问卷；标记：有数据质量提示但仍纳入分析的问卷。"
-                     "错误、警告、提示为数据检查发现的条数。",
+                     "错误、警告、提示为数据检查发现的条数。N/q 为纳入分析的企业数与模型自由参数数之比。",
                      "Quarantined: questionnaires excluded under the exclusion policy; flagged: kept "
                      "in the analysis with data-quality findings. Errors, warnings and info count "
-                     "the findings of the data checks."),))]
+                     "the findings of the data checks. N/q: firms analysed per free parameter of "
+                     "the model."),))]
 
 
 def _policy(results: dict) -> list[Table]:
@@ -672,17 +675,19 @@ def _moderation(results: dict) -> list[Table]:
             for m in mods:
                 parsed = _parse_path(m.get("path", ""))
                 path = _path_label(results, *parsed) if parsed else m.get("path", "")
-                ss = m.get("simple_slopes") or {}
+                ss = _simple_slopes(m.get("simple_slopes"))
                 jn = list(m.get("johnson_neyman") or [])
                 jn_text = "—" if not jn or all(_is_missing(v) for v in jn) else "[" + ", ".join(
                     "—" if _is_missing(v) else format_cell(N(v, "num"), "en") for v in jn) + "]"
                 rows.append((T(path), T(construct_name(results, m.get("moderator", ""))),
                              N(m.get("interaction"), "est", p=m.get("pvalue")), N(m.get("se"), "est"),
-                             N(m.get("pvalue"), "p"), N(ss.get("-1sd"), "est"), N(ss.get("mean"), "est"),
-                             N(ss.get("+1sd"), "est"), T(jn_text)))
+                             N(m.get("pvalue"), "p"), N(m.get("r2_change"), "r3"),
+                             *(N(ss.get(k, (None, None))[0], "est", p=ss.get(k, (None, None))[1])
+                               for k in ("-1sd", "mean", "+1sd")), T(jn_text)))
             out.append(Table(f"moderation_{g}", "moderation",
                              _with_group(L("集群治理的调节作用", "Moderation by cluster governance"), results, g),
                              (L("路径", "Path"), L("调节变量", "Moderator"), L("交互项 B", "Interaction B"), "SE", "p",
+                              "ΔR²",
                               L("简单斜率 −1 SD", "Simple slope −1 SD"), L("简单斜率 均值", "Simple slope at mean"),
                               L("简单斜率 +1 SD", "Simple slope +1 SD"), "Johnson–Neyman"),
                              tuple(rows),
@@ -709,6 +714,23 @@ def _moderation(results: dict) -> list[Table]:
                              (L("间接效应的置信区间不含 0 时视为显著。",
                                 "An indirect effect whose confidence interval excludes 0 is taken as significant."),),
                              group=g))
+    return out
+
+
+def _simple_slopes(slopes: Any) -> dict[str, tuple[Any, Any]]:
+    """Simple slopes keyed ``-1sd``, ``mean``, ``+1sd`` -> (effect, p).
+
+    Accepts the mapping of the bundle contract (``{"-1sd": 0.2, ...}``) and the
+    record list ``surveykit analyze`` writes (``[{"w_label": "-1 SD", "effect": ..,
+    "pvalue": ..}, ...]``).
+    """
+    if isinstance(slopes, dict):
+        return {str(k).replace(" ", "").lower(): (v, None) for k, v in slopes.items()}
+    out = {}
+    for r in slopes or []:
+        if isinstance(r, dict):
+            key = str(r.get("w_label", "")).replace(" ", "").lower()
+            out[key] = (r.get("effect", r.get("est")), r.get("pvalue"))
     return out
 
 
@@ -856,7 +878,19 @@ def build_tables(results: dict, manifest: dict | None = None) -> list[Table]:
     tables += _moderation(results)
     tables += _preflight(results) + _invariance(results) + _path_tests(results)
     tables += _provenance(results, manifest)
+    tables = [_drop_empty_columns(t) for t in tables]
     return [replace(t, number=i + 1) for i, t in enumerate(tables)]
+
+
+def _drop_empty_columns(table: Table) -> Table:
+    """Leave out numeric columns that the bundle left empty in every row (e.g. no robust fit)."""
+    keep = [j for j in range(len(table.columns))
+            if j == 0 or not table.rows
+            or any(not (row[j].numeric and _is_missing(row[j].value)) for row in table.rows)]
+    if len(keep) == len(table.columns):
+        return table
+    return replace(table, columns=tuple(table.columns[j] for j in keep),
+                   rows=tuple(tuple(row[j] for j in keep) for row in table.rows))
 
 
 # ---------------------------------------------------------------------------------------------

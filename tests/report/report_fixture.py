@@ -166,7 +166,14 @@ def _group(rng: random.Random, gid: str, n: int, hostile: bool) -> dict:
                         "johnson_neyman": [2.1, None]},
                        {"path": "UP_LINK ~ GVC", "moderator": "GOVERN", "interaction": 0.12, "se": 0.04,
                         "pvalue": 0.003, "simple_slopes": {"-1sd": 0.1, "mean": 0.25, "+1sd": 0.4},
-                        "johnson_neyman": [None, None]}],
+                        "johnson_neyman": [None, None]}] if gid == "ningbo_apparel" else [
+                       # the record layout written by surveykit analyze
+                       {"path": "UP_TECH ~ LEARN", "y": "UP_TECH", "x": "LEARN", "moderator": "GOVERN",
+                        "interaction": 0.07, "se": 0.03, "t": 2.3, "pvalue": 0.02, "r2_change": 0.011,
+                        "simple_slopes": [{"w_label": "-1 SD", "effect": 0.15, "se": 0.08, "pvalue": 0.07},
+                                          {"w_label": "mean", "effect": 0.25, "se": 0.07, "pvalue": 0.004},
+                                          {"w_label": "+1 SD", "effect": 0.35, "se": 0.07, "pvalue": 0.0001}],
+                        "johnson_neyman": [], "moderator_range": [1.0, 5.0]}],
         "mediation": [{"x": "POLICY", "m": "LEARN", "y": "UP_TECH", "indirect": 0.1, "ci_lower": 0.05,
                        "ci_upper": 0.16, "direct": 0.05, "total": 0.15},
                       {"x": "LEADER", "m": "SOCAP", "y": "UP_SOCAP", "indirect": 0.02, "ci_lower": -0.03,

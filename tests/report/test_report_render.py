@@ -194,14 +194,17 @@ def test_sparse_bundle_renders_what_it_has(tmp_path):
     (bundle / "results.json").write_text(json.dumps({
         "schema": "surveykit.results/1", "simulated": False, "scope": "cluster", "groups": ["g"],
         "per_group": {"g": {"n_firms": 12, "n_analysed": 10, "n_quarantined": 2, "n_flagged": 0,
-                            "reliability": [{"construct": "A", "n_items": 3, "n": 10, "alpha": None}]}},
+                            "reliability": [{"construct": "A", "n_items": 3, "n": 10, "alpha": None},
+                                            {"construct": "B", "n_items": 3, "n": 10, "alpha": 0.8}]}},
     }), encoding="utf-8")
     files = render_report(bundle, lang="zh", formats=("html", "md", "tex"))
     p = parse(files[0])
     assert [i for i in p.ids if i.startswith("sec-")] == ["sec-data", "sec-reliability", "sec-provenance"]
     text = "".join(p.text)
     assert "没有 manifest.json" in text
-    assert "—" in text  # the missing alpha
+    assert "—" in text and ".80" in text  # the missing alpha, the present one
+    html = files[0].read_text(encoding="utf-8")
+    assert ">α</th>" in html and ">ω</th>" not in html  # a column empty in every row is left out
     assert len([f for f in files if f.suffix == ".csv"]) == 2
 
 
@@ -213,6 +216,17 @@ def test_numbers_follow_apa(comparison_bundle):
     paths = md.split("*Structural paths: Ningbo apparel cluster*")[1].split("*Note.*")[0]
     assert re.search(r"\d\.\d{3}(\\\*){1,3} \|", paths)  # beta with stars, escaped for Markdown
     assert "−" in paths  # true minus sign for a negative estimate
+
+
+def test_moderation_reads_both_simple_slope_layouts(comparison_bundle):
+    md = (comparison_bundle / "report" / "report.en.md").read_text(encoding="utf-8")
+    ningbo = md.split("*Moderation by cluster governance: Ningbo apparel cluster*")[1].split("*Note.*")[0]
+    yongkang = md.split("*Moderation by cluster governance: Yongkang hardware cluster*")[1].split("*Note.*")[0]
+    # contract layout {"-1sd": .2, "mean": .3, "+1sd": .4}
+    assert r"| 0.200 | 0.300 | 0.400 | \[2.10, —\] |" in ningbo
+    # analyze's record layout, with a p value per slope
+    assert r"| 0.150 | 0.250\*\* | 0.350\*\*\* | — |" in yongkang
+    assert "ΔR²" in yongkang
 
 
 def test_rerun_command_and_provenance(comparison_bundle):

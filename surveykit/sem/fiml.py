@@ -35,7 +35,7 @@ import numpy as np
 from surveykit.sem.robust import (
     MomentModel,
     constrained_inverse,
-    h1_expected_information,  # noqa: F401  (re-exported for callers building A1)
+    h1_expected_information,
     numerical_hessian,
     vech_indices,
 )
@@ -208,6 +208,7 @@ class FimlResult:
     converged: bool
     vcov_robust: np.ndarray | None = None
     trace_ugamma: float | None = None
+    corrected: dict | None = None
 
     @property
     def se(self) -> np.ndarray:
@@ -240,12 +241,27 @@ class FimlResult:
         scaled = {}
         c = self.scaling_factor
         if c is not None:
-            # lavaan's robust CFI/TLI/RMSEA under FIML need its FIML-corrected
-            # statistics (lav_fit_fiml_corrected); only the scaled test is given here
             scaled = {"chisq_scaled": T / c, "df_scaled": float(df),
                       "pvalue_scaled": float(stats.chi2.sf(T / c, df)),
                       "chisq_scaling_factor": c}
-        return scaled | {
+        if self.corrected is not None and df > 0:
+            # robust CFI/TLI/RMSEA from the FIML-corrected statistics (lavaan's
+            # lav_fit_fiml_corrected: "V3" under MLR, "V6" under ML)
+            k3 = self.corrected
+            X3, c3, X3b, c3b = k3["XX3"], k3["c_hat3"], k3["XX3_null"], k3["c_hat3_null"]
+            lo3, hi3 = rmsea_ci(X3 / c3, df, N, G, c3)
+            scaled |= {"cfi_robust": robust_cfi(X3, df, X3b, dfb, c3, c3b),
+                       "tli_robust": robust_tli(X3, df, X3b, dfb, c3, c3b),
+                       "rmsea_robust": rmsea_value(X3, df, N, G, c3),
+                       "rmsea_ci_lower_robust": lo3, "rmsea_ci_upper_robust": hi3,
+                       "rmsea_pvalue_robust": rmsea_pvalue(X3 / c3, df, N, G, c3)}
+        nfi = (Tb - T) / Tb if 0 < df <= dfb else (1.0 if df == 0 else float("nan"))
+        t1, t2 = Tb / dfb - T / df if df > 0 else 0.0, Tb / dfb
+        rfi = (1.0 if t1 < 0 else t1 / t2) if df > 0 else 1.0
+        ifi = 1.0 if Tb - df < 0 else (Tb - T) / (Tb - df)
+        incremental = {"nfi": nfi, "rfi": rfi, "ifi": ifi, "rni": 1 - (T - df) / (Tb - dfb),
+                       "pnfi": df / dfb * (Tb - T) / Tb}
+        return scaled | incremental | {
             "npar": float(k), "chisq": T, "df": float(df),
             "pvalue": float(stats.chi2.sf(T, df)) if df > 0 else float("nan"),
             "baseline_chisq": Tb, "baseline_df": float(dfb), "baseline_pvalue": float(stats.chi2.sf(Tb, dfb)),
@@ -256,6 +272,85 @@ class FimlResult:
             "rmsea": rmsea_value(T, df, N, G), "rmsea_ci_lower": lo, "rmsea_ci_upper": hi,
             "rmsea_pvalue": rmsea_pvalue(T, df, N, G), "ntotal": float(N),
         }
+
+
+def _h1_observed_information(pt: Patterns, mu1: np.ndarray, s1: np.ndarray) -> np.ndarray:
+    """Unit observed information of the saturated model, ``-d² log L / dm² / n``, ``m = [mu; vech Sigma]``."""
+    p = s1.shape[0]
+    rows, cols = vech_indices(p)
+
+    def grad(m):
+        S = np.zeros((p, p))
+        S[rows, cols] = m[p:]
+        S[cols, rows] = m[p:]
+        return fiml_moment_gradient(pt, m[:p], S)
+
+    return -numerical_hessian(grad, np.concatenate([mu1, s1[rows, cols]])) / pt.n
+
+
+def _ml_discrepancy(S: np.ndarray, ybar: np.ndarray, sigma: np.ndarray, mu: np.ndarray) -> float:
+    sinv = np.linalg.inv(sigma)
+    d = ybar - mu
+    return float(np.linalg.slogdet(sigma)[1] - np.linalg.slogdet(S)[1] + np.trace(S @ sinv)
+                 - S.shape[0] + d @ sinv @ d)
+
+
+def _fiml_corrected(pats, h1, implied, deltas, base, Wm, Jm, ceq, df, dfb, version):
+    """FIML-corrected statistics behind lavaan's robust CFI/TLI/RMSEA under ``missing="ml"``.
+
+    Notes
+    -----
+    ``XX3`` is the complete-data ML χ² of the FIML solution against the EM
+    moments; with ``Wm``, ``Jm`` the observed and first-order information of
+    the saturated missing-data model, ``Wc`` the complete-data information at
+    the EM moments and ``U = Wm - Wm Delta (Delta' Wm Delta)^{-1} Delta' Wm``,
+    the correction is ``k = tr(U Wm^-1 Wc Wm^-1 U Gamma)`` with
+    ``Gamma = Wm^-1 Jm Wm^-1`` ("V3", Savalei 2018) or ``tr(Wc Wm^-1 U Wm^-1)``
+    ("V6") and ``c = k / df``; the baseline model gets the same treatment
+    (lavaan's ``lav_fit_fiml_corrected``; block-diagonal over groups with the
+    weights ``n_g / N``).
+
+    References
+    ----------
+    Zhang, X. & Savalei, V. (2023). New computations for RMSEA and CFI following
+    FIML and TS estimation with missing data. *Psychological Methods*, 28, 263-283.
+    """
+    from scipy.linalg import block_diag
+
+    ns = np.array([pt.n for pt in pats], dtype=float)
+    N = ns.sum()
+    f = ns / N
+    Wmi = [np.linalg.inv(W) for W in Wm]
+    Wm_all = block_diag(*[fg * W for fg, W in zip(f, Wm, strict=True)])
+    Wmi_all = block_diag(*[W / fg for fg, W in zip(f, Wmi, strict=True)])
+    Wc_all = block_diag(*[fg * h1_expected_information(s1, True) for fg, (_, s1) in zip(f, h1, strict=True)])
+    G_all = block_diag(*[Wi @ J @ Wi / fg for fg, Wi, J in zip(f, Wmi, Jm, strict=True)])
+
+    def k_of(delta_all, cons):
+        E = delta_all.T @ Wm_all @ delta_all
+        Einv = constrained_inverse(E, cons)
+        U = Wm_all - Wm_all @ delta_all @ Einv @ delta_all.T @ Wm_all
+        if version == "V3":
+            return float(np.trace(U @ Wmi_all @ Wc_all @ Wmi_all @ U @ G_all))
+        return float(np.trace(Wc_all @ Wmi_all @ U @ Wmi_all))
+
+    XX3 = sum(n * _ml_discrepancy(s1, mu1, S, m) for n, (mu1, s1), (S, m)
+              in zip(ns, h1, implied, strict=True))
+    k = k_of(np.vstack(deltas), ceq)
+    # baseline: independent variables, FIML means and variances per group
+    XX3b = 0.0
+    blocks = []
+    for n, (mu1, s1), (mb, vb) in zip(ns, h1, base, strict=True):
+        p = s1.shape[0]
+        XX3b += n * _ml_discrepancy(s1, mu1, np.diag(vb), mb)
+        rows, cols = vech_indices(p)
+        D = np.zeros((p + rows.size, 2 * p))
+        D[:p, :p] = np.eye(p)
+        D[p + np.flatnonzero(rows == cols), p:] = np.eye(p)
+        blocks.append(D)
+    kb = k_of(block_diag(*blocks), None)
+    return {"XX3": float(XX3), "c_hat3": k / df if df > 0 else float("nan"),
+            "XX3_null": float(XX3b), "c_hat3_null": kb / dfb, "version": version}
 
 
 def _neg_loglik_and_grad(model: MomentModel, pats: Sequence[Patterns]):
@@ -341,7 +436,7 @@ def fiml(model: MomentModel, data: Sequence[np.ndarray], *, df: int,
     Hinv = constrained_inverse(H, ceq)
     vcov = Hinv / N
     loglik = -f(x) * N
-    h1, ll_h1, ll_b, dfb = [], 0.0, 0.0, 0
+    h1, ll_h1, ll_b, dfb, base = [], 0.0, 0.0, 0, []
     for pt in pats:
         mu1, s1, _ = em_moments(pt)
         h1.append((mu1, s1))
@@ -350,40 +445,37 @@ def fiml(model: MomentModel, data: Sequence[np.ndarray], *, df: int,
         Xo = pt.X
         mb = np.nanmean(Xo, axis=0)
         vb = np.nanmean((Xo - mb) ** 2, axis=0)
+        base.append((mb, vb))
         ll_b += fiml_loglik(pt, mb, np.diag(vb))
         dfb += p * (p - 1) // 2
+    implied = model.implied(x)
+    deltas = model.jacobian(x)
+    # saturated model at its EM estimate, per group and per case: observed
+    # information Wm (numerical derivative of the analytic moment gradient) and
+    # first-order information Jm
+    Wm, Jm = [], []
+    for pt, (mu1, s1) in zip(pats, h1, strict=True):
+        Wm.append(_h1_observed_information(pt, mu1, s1))
+        sc = fiml_casewise_scores(pt, mu1, s1)
+        Jm.append(sc.T @ sc / pt.n)
     vrob = trace = None
     if robust:
         meat = np.zeros_like(H)
         trace = 0.0
-        for (sigma, mu), delta, pt, (mu1, s1) in zip(model.implied(x), model.jacobian(x), pats, h1,
-                                                    strict=True):
+        for (sigma, mu), delta, pt, W, J in zip(implied, deltas, pats, Wm, Jm, strict=True):
             sc = fiml_casewise_scores(pt, mu, sigma) @ delta
             B0 = sc.T @ sc / N
             meat += B0
-            # saturated model at its EM estimate: observed information (numerical
-            # derivative of the analytic moment gradient) and first-order information
-            p = s1.shape[0]
-            rows, cols = vech_indices(p)
-            m1 = np.concatenate([mu1, s1[rows, cols]])
-
-            def moment_grad(m, pt=pt, p=p, rows=rows, cols=cols):
-                S = np.zeros((p, p))
-                S[rows, cols] = m[p:]
-                S[cols, rows] = m[p:]
-                return fiml_moment_gradient(pt, m[:p], S)
-
-            A1 = -numerical_hessian(moment_grad, m1) / N
-            B1 = fiml_casewise_scores(pt, mu1, s1)
-            B1 = B1.T @ B1 / N
-            trace += np.sum(B1 * np.linalg.inv(A1).T) - np.sum(B0 * Hinv.T)
+            trace += pt.n / N * np.sum(J * np.linalg.inv(W).T) - np.sum(B0 * Hinv.T)
         vrob = Hinv @ meat @ Hinv / N
+    corrected = _fiml_corrected(pats, h1, implied, deltas, base, Wm, Jm, ceq, int(df), int(dfb),
+                                version="V3" if robust else "V6")
     return FimlResult(
         x=x, vcov=vcov, loglik=float(loglik), loglik_h1=float(ll_h1), loglik_baseline=float(ll_b),
         chisq=float(2 * (ll_h1 - loglik)), df=int(df), baseline_chisq=float(2 * (ll_h1 - ll_b)),
         baseline_df=int(dfb), npar=int(x.size - (np.linalg.matrix_rank(ceq) if ceq is not None and ceq.size else 0)),
         n=int(N), n_groups=len(pats), h1=h1, converged=converged, vcov_robust=vrob,
-        trace_ugamma=trace)
+        trace_ugamma=trace, corrected=corrected)
 
 
 def fiml_from_engine(engine, theta: np.ndarray, data: Sequence[np.ndarray], *, df: int,

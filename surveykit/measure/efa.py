@@ -54,6 +54,29 @@ class EFAResult(TableResult):
     correlation: pd.DataFrame
     converged: bool
     objective: float
+    pair_counts: np.ndarray | None = None
+
+    @cached_property
+    def fit(self) -> pd.Series:
+        """Fit statistics as psych's ``fa`` reports them.
+
+        ``objective`` (ML discrepancy of the model correlation matrix),
+        ``chisq`` and ``pvalue`` on ``df``, ``tli``, ``rmsea`` with its 90%
+        interval, ``bic``, the null model's ``null_chisq`` and ``null_df``, and
+        ``rms`` (root mean square of the off-diagonal residuals, weighted by
+        pair counts) -- psych's ``STATISTIC, PVAL, dof, TLI, RMSEA, BIC,
+        null.chisq, null.dof, rms``.
+
+        Notes
+        -----
+        With M = Lambda Phi Lambda' (unit diagonal), F = tr(M^-1 R) -
+        ln|M^-1 R| - p and chi2 = F [(n - 1) - (2p + 5)/6 - 2q/3] on
+        df = p(p - 1)/2 - pq + q(q - 1)/2.  TLI = (M0 - F/df)/(M0 - 1/nm) with
+        M0 the null model's F per df and nm the chi-square multiplier;
+        RMSEA = sqrt(max(chi2/(df n) - 1/(n - 1), 0)).  Both M and R are
+        eigen-smoothed first if not positive definite, as psych does.
+        """
+        return _fit_statistics(self)
 
     @cached_property
     def uniqueness(self) -> pd.Series:
@@ -115,6 +138,14 @@ class EFAResult(TableResult):
         if self.phi is not None:
             out.append(("Factor correlations", self.phi, 3))
         return out
+
+    def _notes(self):
+        f = self.fit
+        if not f["df"] > 0:
+            return [f"The model has {f['df']:g} degrees of freedom: no test of fit."]
+        return [f"Chi-square {f['chisq']:.3f} on {f['df']:g} df, p = {f['pvalue']:.4g}; "
+                f"TLI {f['tli']:.3f}; RMSEA {f['rmsea']:.3f} [{f['rmsea_low']:.3f}, "
+                f"{f['rmsea_high']:.3f}]; BIC {f['bic']:.2f}; RMSR {f['rms']:.3f}."]
 
 
 def efa(data: pd.DataFrame, n_factors: int, *, method: str = "minres", rotation: str = "oblimin",
@@ -187,7 +218,13 @@ def efa(data: pd.DataFrame, n_factors: int, *, method: str = "minres", rotation:
     if n_factors > len(items):
         raise MeasurementError(
             f"n_factors ({n_factors}) cannot exceed the number of items ({len(items)}).")
-    r, n = correlation(item_matrix(data, items), missing, items)
+    x = item_matrix(data, items)
+    r, n = correlation(x, missing, items)
+    if missing == "pairwise":
+        present = (~np.isnan(x[~np.isnan(x).all(axis=1)])).astype(float)
+        counts = present.T @ present
+    else:
+        counts = np.full(r.shape, float(n))
     ext = extract(r, int(n_factors), method)
     lam, phi, rot_ok = _orient(ext.loadings, rotation)
     names = [f"{METHODS[method]}{k + 1}" for k in range(lam.shape[1])]
@@ -197,7 +234,8 @@ def efa(data: pd.DataFrame, n_factors: int, *, method: str = "minres", rotation:
     return EFAResult(loadings=loadings, phi=phi_df, communality=pd.Series(h2, index=items, name="h2"),
                      method=method, rotation=rotation, missing=missing, n_obs=n,
                      correlation=pd.DataFrame(r, index=items, columns=items),
-                     converged=ext.converged and rot_ok, objective=ext.objective)
+                     converged=ext.converged and rot_ok, objective=ext.objective,
+                     pair_counts=counts)
 
 
 def _orient(lam: np.ndarray, rotation: str) -> tuple[np.ndarray, np.ndarray | None, bool]:
@@ -222,3 +260,60 @@ def _orient(lam: np.ndarray, rotation: str) -> tuple[np.ndarray, np.ndarray | No
         if phi is not None:
             phi = phi[np.ix_(order, order)]
     return lam, phi, rot.converged
+
+
+def _smooth(x: np.ndarray) -> np.ndarray:
+    """psych ``cor.smooth``: make a not positive definite correlation matrix positive definite."""
+    vals, vecs = np.linalg.eigh(x)
+    if vals.min() >= np.finfo(float).eps:
+        return x
+    vals = np.where(vals < 1e-12, 100 * 1e-12, vals)
+    vals = vals * len(vals) / vals.sum()
+    out = (vecs * vals) @ vecs.T
+    d = 1 / np.sqrt(np.diag(out))
+    return out * np.outer(d, d)
+
+
+def _fit_statistics(res: EFAResult):
+    import pandas as pd
+    from scipy import optimize, stats
+
+    r = res.correlation.to_numpy()
+    lam = res.loadings.to_numpy()
+    phi = np.eye(lam.shape[1]) if res.phi is None else res.phi.to_numpy()
+    p, q, n = r.shape[0], lam.shape[1], res.n_obs
+    model = lam @ phi @ lam.T
+    resid = r - model
+    np.fill_diagonal(resid, 0.0)
+    counts = res.pair_counts if res.pair_counts is not None else np.full(r.shape, float(n))
+    nh = len(counts.ravel()) / np.sum(1.0 / counts)  # harmonic mean of pair counts
+    rms = float(np.sqrt(np.sum(resid ** 2 * counts) / (nh * p * (p - 1))))
+    np.fill_diagonal(model, np.diag(r))
+    model, rs = _smooth(model), _smooth(r)
+    m_inv_r = np.linalg.solve(model, rs)
+    objective = float(np.trace(m_inv_r) - np.linalg.slogdet(m_inv_r)[1] - p)
+    df = p * (p - 1) / 2 - p * q + q * (q - 1) / 2
+    nm = (n - 1) - (2 * p + 5) / 6 - 2 * q / 3
+    chisq = max(objective * nm, 0.0)
+    f0 = float(np.trace(rs) - np.linalg.slogdet(rs)[1] - p)
+    m0 = f0 * 2 / (p * (p - 1))
+    out = {"objective": objective, "chisq": chisq, "df": df,
+           "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan,
+           "tli": (m0 - objective / df) / (m0 - 1 / nm) if df > 0 else np.nan,
+           "rmsea": np.nan, "rmsea_low": np.nan, "rmsea_high": np.nan,
+           "bic": chisq - df * np.log(n) if df > 0 else np.nan,
+           "null_chisq": f0 * ((n - 1) - (2 * p + 5) / 6), "null_df": p * (p - 1) / 2, "rms": rms}
+    if df > 0:
+        rmsea = np.sqrt(max(chisq / (df * n) - 1 / (n - 1), 0.0))
+        tail, upper = 0.05, max(n, chisq) + 2 * n
+
+        def bound(target):
+            return np.sqrt(optimize.brentq(lambda x: stats.ncx2.cdf(chisq, df, x) - target,
+                                           1e-12, upper, xtol=1e-12) / (n - 1) / df)
+
+        cdf0 = stats.chi2.cdf(chisq, df)
+        high = bound(tail) if cdf0 > tail else 0.0
+        low = bound(1 - tail) if cdf0 > 1 - tail else 0.0
+        out.update(rmsea=rmsea, rmsea_low=low if low <= rmsea else np.nan,
+                   rmsea_high=high if high >= rmsea else np.nan)
+    return pd.Series(out, name="fit")

@@ -53,6 +53,22 @@ def test_efa_matches_psych(request, ref, dataset, nf, method, rotation, missing)
         np.testing.assert_allclose(phi, arr(expected["phi"]), rtol=0, atol=LOADINGS)
     else:
         assert res.phi is None and expected["phi"] is None
+    _check_fit(res.fit, expected["fit"])
+
+
+def _check_fit(got, want):
+    # Fit statistics are closed forms of the fitted loadings: they inherit the
+    # loadings' agreement, ~1e-6 relative for minres and ~1e-10 for ML.
+    for key in ("objective", "chisq", "tli", "bic", "null_chisq", "rms"):
+        np.testing.assert_allclose(got[key], want[key], rtol=1e-5, err_msg=key)
+    assert got["df"] == want["df"] and got["null_df"] == want["null_df"]
+    # p-values of 1e-260 move by 0.03% with a 1e-7 change in chi-square; chi-square is
+    # checked above, so p is compared on the scale that matters
+    np.testing.assert_allclose(got["pvalue"], want["pvalue"], rtol=1e-4, atol=1e-12)
+    # RMSEA bounds: psych finds them with uniroot (tolerance 1.2e-4 on the
+    # non-centrality, i.e. far below 1e-6 on the RMSEA scale at these n and df)
+    np.testing.assert_allclose(got[["rmsea", "rmsea_low", "rmsea_high"]].to_numpy(float),
+                               arr(want["rmsea"]), rtol=0, atol=1e-6)
 
 
 def test_factors_are_ordered_and_signed_as_psych(bfi, ref):
@@ -105,4 +121,5 @@ def test_result_prints(hs, ref):
     text = res.summary()
     assert "EFA: minres, promax rotation, 3 factor(s), n = 301 (pairwise)" in text
     assert "Factor correlations" in text and "h2" in text
+    assert "Chi-square" in text and "RMSEA" in text and "TLI" in text
     assert "<table" in res._repr_html_()

@@ -82,7 +82,10 @@ fa_ref <- function(x, nf, fm, rotate) {
     prop_var = unname(f$Vaccounted["Proportion Var", ]),
     phi = if (is.null(f$Phi)) NULL else mat(f$Phi),
     values = unname(f$values),
-    e_values = unname(f$e.values)
+    e_values = unname(f$e.values),
+    fit = list(objective = f$objective, chisq = f$STATISTIC, df = f$dof, pvalue = f$PVAL,
+               tli = f$TLI, rmsea = unname(f$RMSEA[1:3]), bic = f$BIC,
+               null_chisq = f$null.chisq, null_df = f$null.dof, rms = f$rms)
   )
 }
 

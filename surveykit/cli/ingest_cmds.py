@@ -116,12 +116,15 @@ def status_cmd(store: str) -> int:
                    f"{q['quarantined']} quarantined, {q['flagged']} flagged")
     click.echo(f"failed files: {counts['failed_files']}, superseded versions: "
                f"{counts['superseded_files']}")
-    for rec in files.itertuples(index=False):
-        state = rec.status if rec.superseded_by != rec.superseded_by or rec.superseded_by is None \
-            else "superseded"
-        ver = f" v{int(rec.version)}" if rec.version == rec.version and rec.version else ""
-        click.echo(f"  {rec.name}{ver}: {state}, {rec.layout or '-'}, {rec.rows} rows, "
-                   f"{rec.quarantined} quarantined")
+    for rec in files.to_dict(orient="records"):
+        def known(v):  # noqa: ANN001, ANN202 - NULL columns come back as None or NaN
+            return v is not None and v == v
+
+        state = "superseded" if known(rec["superseded_by"]) else rec["status"]
+        ver = f" v{int(rec['version'])}" if known(rec["version"]) else ""
+        layout = rec["layout"] if known(rec["layout"]) else "-"
+        click.echo(f"  {rec['name']}{ver}: {state}, {layout}, {rec['rows']} rows, "
+                   f"{rec['quarantined']} quarantined")
     return 0
 
 

@@ -126,7 +126,10 @@ class Store:
                         c.execute(stmt)
                 c.execute(f"PRAGMA user_version = {target}")
             c.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            c.execute("INSERT OR REPLACE INTO meta VALUES ('created_at', ?)", (_now(),))
+            c.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('created_at', ?)",
+                      (_now(),))
+            c.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('migrated_at', ?)",
+                      (_now(),))
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

@@ -357,11 +357,14 @@ class MLEngine:
         pos = {v: k for k, v in enumerate(pt.ov_names)}
         lam: dict = {}
         psi: dict = {}
+        by_factor: dict = {}
+        for i in range(pt.nrow):
+            if pt.op[i] == "=~":
+                by_factor.setdefault((int(pt.group[i]) - 1, pt.lhs[i]), []).append(i)
         for g in range(pt.ngroups):
             S = self.stats.cov[g]
             for f in pt.lv_names:
-                rows = [i for i in range(pt.nrow) if pt.group[i] == g + 1 and pt.op[i] == "=~"
-                        and pt.lhs[i] == f]
+                rows = by_factor.get((g, f), [])
                 if len(rows) < 3 or any(pt.rhs[i] not in pos for i in rows):
                     continue
                 idx = [pos[pt.rhs[i]] for i in rows]

@@ -106,10 +106,11 @@ def item_stats(data: pd.DataFrame, items: Sequence[str] | None = None, *, group:
         items = [c for c in check_items(data, None) if c != group]
     else:
         items = list(items)
-        check_items(data, items) if len(items) > 1 else None
         absent = [i for i in items if i not in data.columns]
         if absent:
             raise MeasurementError(f"items names columns not in the data: {', '.join(absent)}.")
+        if not items:
+            raise MeasurementError("items is empty.")
     x = item_matrix(data, items)
     categories = list(range(int(np.ceil(lo)), int(np.floor(hi)) + 1))
     frames = [_describe(x, items, categories, ALL)]

@@ -209,6 +209,8 @@ class FimlResult:
     vcov_robust: np.ndarray | None = None
     trace_ugamma: float | None = None
     corrected: dict | None = None
+    srmr: float = float("nan")
+    rmr: float = float("nan")
 
     @property
     def se(self) -> np.ndarray:
@@ -271,6 +273,7 @@ class FimlResult:
             "bic2": -2 * self.loglik + k * np.log((N + 2) / 24),
             "rmsea": rmsea_value(T, df, N, G), "rmsea_ci_lower": lo, "rmsea_ci_upper": hi,
             "rmsea_pvalue": rmsea_pvalue(T, df, N, G), "ntotal": float(N),
+            "srmr": self.srmr, "rmr": self.rmr,
         }
 
 
@@ -468,6 +471,18 @@ def fiml(model: MomentModel, data: Sequence[np.ndarray], *, df: int,
             meat += B0
             trace += pt.n / N * np.sum(J * np.linalg.inv(W).T) - np.sum(B0 * Hinv.T)
         vrob = Hinv @ meat @ Hinv / N
+    # SRMR and RMR against the EM moments (lavaan's srmr_bentler with means)
+    srmr = rmr = 0.0
+    for (sigma, mu), (mu1, s1), n in zip(implied, h1, [pt.n for pt in pats], strict=True):
+        p = s1.shape[0]
+        rows, cols = vech_indices(p)
+        sd = np.sqrt(np.diag(s1))
+        k_mom = rows.size + p
+        res_c = (s1 - sigma)[rows, cols]
+        res_m = mu1 - mu
+        srmr += n / N * np.sqrt((np.sum((res_c / (sd[rows] * sd[cols])) ** 2)
+                                 + np.sum((res_m / sd) ** 2)) / k_mom)
+        rmr += n / N * np.sqrt((np.sum(res_c ** 2) + np.sum(res_m ** 2)) / k_mom)
     corrected = _fiml_corrected(pats, h1, implied, deltas, base, Wm, Jm, ceq, int(df), int(dfb),
                                 version="V3" if robust else "V6")
     return FimlResult(
@@ -475,7 +490,7 @@ def fiml(model: MomentModel, data: Sequence[np.ndarray], *, df: int,
         chisq=float(2 * (ll_h1 - loglik)), df=int(df), baseline_chisq=float(2 * (ll_h1 - ll_b)),
         baseline_df=int(dfb), npar=int(x.size - (np.linalg.matrix_rank(ceq) if ceq is not None and ceq.size else 0)),
         n=int(N), n_groups=len(pats), h1=h1, converged=converged, vcov_robust=vrob,
-        trace_ugamma=trace, corrected=corrected)
+        trace_ugamma=trace, corrected=corrected, srmr=float(srmr), rmr=float(rmr))
 
 
 def fiml_from_engine(engine, theta: np.ndarray, data: Sequence[np.ndarray], *, df: int,

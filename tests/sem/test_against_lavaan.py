@@ -94,8 +94,8 @@ NOT_PROVIDED = {"rmsea.ci.level", "rmsea.close.h0", "rmsea.notclose.h0", "rmsea.
                 "scaling.factor.h0", "nnfi.scaled", "rfi.scaled", "nfi.scaled", "pnfi.scaled",
                 "ifi.scaled", "rni.scaled", "nnfi.robust", "rni.robust"}
 # under missing="ml" surveykit reports the χ²-based measures and the FIML-corrected
-# robust CFI/TLI/RMSEA, not (yet) the SRMR/GFI family or the scaled baseline
-FIML_NOT_PROVIDED = {"fmin", "rmr", "srmr", "gfi", "agfi", "pgfi",
+# robust CFI/TLI/RMSEA and SRMR/RMR, not (yet) the GFI family or the scaled baseline
+FIML_NOT_PROVIDED = {"fmin", "gfi", "agfi", "pgfi",
                      "baseline.chisq.scaled", "baseline.df.scaled", "baseline.pvalue.scaled",
                      "baseline.chisq.scaling.factor", "cfi.scaled", "tli.scaled", "rmsea.scaled",
                      "rmsea.ci.lower.scaled", "rmsea.ci.upper.scaled", "rmsea.pvalue.scaled"}
@@ -268,3 +268,28 @@ def test_lrt_scaled_under_mlr(fits):
     assert_allclose(out.pvalue, ref["Pr(>Chisq)"][1], atol=1e-5)
     assert out.df == 6 and out.method == "satorra.bentler.2001"
     assert math.isfinite(out.scaling_factor) and out.scaling_factor > 0
+
+
+def test_bootstrap_through_sem_within_monte_carlo_error():
+    from scipy.stats import norm
+
+    ref = pd.DataFrame(case("pd_boot")["estimates_perc"])
+    ref = ref[ref["op"] == ":="].set_index("lhs")
+    B = 1000
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", surveykit.errors.SurveykitWarning)
+        fit = surveykit.sem(case("pd_boot")["model"], dataset(PD), bootstrap=B, seed=7)
+    est = fit.estimates[fit.estimates["op"] == ":="].set_index("lhs")
+    sd = ref["se"]
+    # Independent draws on both sides: an endpoint of the 95% percentile interval
+    # has Monte Carlo SD sqrt(p(1-p)/B)/phi(z_p) * sd; the difference of two runs
+    # sqrt(2) times that.  4 SDs.
+    p = 0.025
+    mc = np.sqrt(p * (1 - p) / B) / norm.pdf(norm.ppf(p)) * sd * np.sqrt(2)
+    for name in ("ind", "total"):
+        assert abs(est.loc[name, "ci_lower"] - ref.loc[name, "ci.lower"]) < 4 * mc[name]
+        assert abs(est.loc[name, "ci_upper"] - ref.loc[name, "ci.upper"]) < 4 * mc[name]
+        # bootstrap SE: relative MC SD 1/sqrt(2B) per run
+        assert abs(est.loc[name, "se"] / sd[name] - 1) < 4 * np.sqrt(2) / np.sqrt(2 * B)
+        # point estimates are the ML ones, not bootstrap means
+        assert_allclose(est.loc[name, "est"], ref.loc[name, "est"], atol=1e-5)

@@ -83,7 +83,7 @@ def test_mlr_fiml_se_match_lavaan(fitted):
 @pytest.mark.parametrize("key", ["chisq", "logl", "unrestricted.logl", "baseline.chisq", "cfi",
                                  "tli", "rmsea", "rmsea.ci.lower", "rmsea.ci.upper", "aic",
                                  "bic", "bic2", "npar", "pvalue", "nfi", "rfi", "ifi", "rni",
-                                 "pnfi"])
+                                 "pnfi", "srmr", "rmr"])
 def test_fit_measures_match_lavaan(fitted, key):
     _, res = fitted
     # log-likelihoods are flat at the optimum: a 1e-6 estimate difference

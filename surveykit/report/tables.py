@@ -96,6 +96,9 @@ class Table:
     notes: tuple = ()
     number: int = 0
     group: str | None = None
+    #: columns whose repeated values are shown once per run of equal rows (APA grouping);
+    #: the CSV export repeats them, so every row stands alone in a spreadsheet
+    grouped: tuple = ()
 
     kind = "table"
 
@@ -108,8 +111,13 @@ class Table:
         return [loc(c, lang) for c in self.columns]
 
     def body(self, lang: str, *, minus: str = "−") -> list[list[str]]:
-        """Rows as display strings in ``lang``."""
-        return [[format_cell(c, lang, minus=minus) for c in row] for row in self.rows]
+        """Rows as display strings in ``lang`` (repeats in ``grouped`` columns blanked)."""
+        out = [[format_cell(c, lang, minus=minus) for c in row] for row in self.rows]
+        for j in self.grouped:
+            for i in range(len(out) - 1, 0, -1):
+                if out[i][j] == out[i - 1][j]:
+                    out[i][j] = ""
+        return out
 
     def numeric_columns(self) -> list[bool]:
         """Whether each column holds numbers (for alignment)."""
@@ -311,7 +319,7 @@ def _findings(results: dict) -> list[Table]:
                          _with_group(L("数据质量检查发现", "Data-quality findings"), results, g),
                          (L("严重程度", "Severity"), L("代码", "Code"), L("企业", "Respondent"),
                           L("文件", "File"), L("工作表", "Sheet"), L("单元格", "Cell"),
-                          L("说明", "Message")), rows, tuple(notes), group=g))
+                          L("说明", "Message")), rows, tuple(notes), group=g, grouped=(0,)))
     return out
 
 
@@ -344,7 +352,7 @@ def _item_stats(results: dict) -> list[Table]:
                          (L("题项", "Item"), L("构念", "Construct"), "n", L("缺失", "Missing"), "M", "SD",
                           L("偏度", "Skewness"), L("峰度", "Kurtosis"), L("地板 %", "Floor %"),
                           L("天花板 %", "Ceiling %")),
-                         tuple(rows), tuple(notes), group=g))
+                         tuple(rows), tuple(notes), group=g, grouped=(1,)))
     return out
 
 
@@ -492,7 +500,7 @@ def _cfa_loadings(results: dict) -> list[Table]:
                             "粗体：β < .50。",
                             "The first loading of each construct is fixed at 1 (no SE). (R) = "
                             "reverse-keyed item (reversed before estimation). Bold: β < .50."),
-                          STAR_NOTE), group=g))
+                          STAR_NOTE), group=g, grouped=(0,)))
     return out
 
 
@@ -890,7 +898,8 @@ def _drop_empty_columns(table: Table) -> Table:
     if len(keep) == len(table.columns):
         return table
     return replace(table, columns=tuple(table.columns[j] for j in keep),
-                   rows=tuple(tuple(row[j] for j in keep) for row in table.rows))
+                   rows=tuple(tuple(row[j] for j in keep) for row in table.rows),
+                   grouped=tuple(keep.index(j) for j in table.grouped if j in keep))
 
 
 # ---------------------------------------------------------------------------------------------

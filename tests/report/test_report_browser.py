@@ -8,6 +8,7 @@ when it fails.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -78,27 +79,48 @@ def blank_png_bytes(chromium, tmp_path_factory) -> int:
     return (tmp / "blank.png").stat().st_size
 
 
+@pytest.fixture(scope="module")
+def opened(chromium, comparison_bundle, tmp_path_factory) -> dict:
+    """One browser run per language: screenshot and rendered DOM, and (Chinese) a printed PDF."""
+    out = {}
+    for lang in ("zh", "en"):
+        tmp = tmp_path_factory.mktemp(f"browser-{lang}")
+        shot, pdf = tmp / "report.png", tmp / "report.pdf"
+        # printing takes seconds; the Chinese page, the harder one to lay out, is printed
+        printing = ["--no-pdf-header-footer", f"--print-to-pdf={pdf}"] if lang == "zh" else []
+        proc = run(chromium, comparison_bundle / "report" / f"report.{lang}.html", tmp, f"--screenshot={shot}",
+                   f"--window-size={WIDTH},{HEIGHT}", "--dump-dom", *printing)
+        out[lang] = {"proc": proc, "png": shot, "pdf": pdf}
+    return out
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_report_opens_without_console_errors_and_renders(chromium, comparison_bundle, blank_png_bytes, tmp_path,
-                                                         lang):
-    page = comparison_bundle / "report" / f"report.{lang}.html"
-    shot = tmp_path / f"report-{lang}.png"
-    proc = run(chromium, page, tmp_path, f"--screenshot={shot}", f"--window-size={WIDTH},{HEIGHT}")
+def test_report_opens_without_console_errors(opened, lang):
+    proc = opened[lang]["proc"]
     assert proc.returncode == 0, proc.stderr
     assert console_messages(proc.stderr) == []
-    assert png_size(shot) == (WIDTH, HEIGHT)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_report_screenshot(opened, blank_png_bytes, lang):
+    png = opened[lang]["png"]
+    assert png_size(png) == (WIDTH, HEIGHT)
     # a blank page of this size compresses to a few kB; tables, text and bars take far more
-    assert shot.stat().st_size > 20 * blank_png_bytes
+    assert png.stat().st_size > 20 * blank_png_bytes
 
 
-def test_rendered_dom_has_every_section_and_no_script(chromium, comparison_bundle, tmp_path):
-    page = comparison_bundle / "report" / "report.en.html"
-    proc = run(chromium, page, tmp_path, "--dump-dom")
-    assert proc.returncode == 0, proc.stderr
-    dom = proc.stdout
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_rendered_dom_has_every_section_and_no_script(opened, lang):
+    dom = opened[lang]["proc"].stdout
     for sid, _ in SECTIONS:
         assert f'id="sec-{sid}"' in dom, sid
     assert "<script" not in dom and SCRIPT not in dom
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom
     assert dom.count("<svg") == 4
-    assert console_messages(proc.stderr) == []
+
+
+def test_report_prints_to_pdf(opened):
+    data = opened["zh"]["pdf"].read_bytes()
+    assert data.startswith(b"%PDF-")
+    pages = len(re.findall(rb"/Type\s*/Page(?!s)", data))
+    assert 10 <= pages <= 60  # A4 pages of the whole report, no runaway page per table row

@@ -229,6 +229,19 @@ def test_moderation_reads_both_simple_slope_layouts(comparison_bundle):
     assert "ΔR²" in yongkang
 
 
+def test_grouped_column_shows_each_construct_once(comparison_bundle):
+    md = (comparison_bundle / "report" / "report.en.md").read_text(encoding="utf-8")
+    block = md.split("*Confirmatory factor analysis loadings: Ningbo apparel cluster*")[1].split("*Note.*")[0]
+    rows = [line for line in block.splitlines() if line.startswith("| ")][1:]
+    assert len(rows) == 44
+    assert sum(line.startswith("| Cluster learning |") for line in rows) == 1
+    assert sum(line.startswith("|  | ") for line in rows) == 44 - 11
+    # the CSV repeats the construct on every row, so each row stands alone
+    csv_rows = list(csv.reader(io.StringIO(
+        (comparison_bundle / "report" / "en" / "table13_cfa_loadings_ningbo_apparel.csv").read_text("utf-8-sig"))))
+    assert sum(r[0] == "Cluster learning" for r in csv_rows) == 4
+
+
 def test_rerun_command_and_provenance(comparison_bundle):
     html = (comparison_bundle / "report" / "report.en.html").read_text(encoding="utf-8")
     assert re.search(r"surveykit rerun \S*comparison/manifest\.json", html)

@@ -150,13 +150,17 @@ def test_fiml_on_surveykit_engine():
         fiml_from_engine(MLEngine(pt2, engine.stats), engine.fit().theta[:21], [X], df=24)
 
 
+@pytest.fixture(scope="module")
+def fitted_ml(fitted):
+    model, res = fitted
+    return fiml(model, [_data()], df=24, x0=res.x, optimize=False)  # plain ML: "V6"
+
+
 @pytest.mark.parametrize("name", ["hs_cfa_fiml", "hs_cfa_fiml_mlr"])
 @pytest.mark.parametrize("key", ["cfi.robust", "tli.robust", "rmsea.robust", "rmsea.ci.lower.robust",
                                  "rmsea.ci.upper.robust", "rmsea.pvalue.robust"])
-def test_fiml_corrected_robust_indices(fitted, name, key):
-    model, res = fitted
-    if name == "hs_cfa_fiml":
-        res = fiml(model, [_data()], df=24, x0=res.x, optimize=False)  # "V6", plain ML
+def test_fiml_corrected_robust_indices(fitted, fitted_ml, name, key):
+    res = fitted_ml if name == "hs_cfa_fiml" else fitted[1]
     # FIML-corrected statistics (V3 under MLR, V6 under ML): at lavaan's own
     # estimates they agree to ~4e-8; at our optimum (~7e-7 away) within 1e-6
     assert_allclose(res.fit_measures()[key.replace(".", "_")], case(name)["fit"][key],

@@ -138,7 +138,7 @@ def test_scores_average_to_zero_at_sample_moments():
     # and their covariance under normality is the expected information: the
     # identity holds in expectation, so compare on a large simulated sample
     rng = np.random.default_rng(5)
-    Z = rng.multivariate_normal(np.zeros(9), S, size=200_000)
+    Z = rng.multivariate_normal(np.zeros(9), S, size=50_000)
     sc = casewise_scores(Z, np.zeros(9), S, meanstructure=True)
     A = h1_expected_information(S, meanstructure=True)
     assert_allclose(sc.T @ sc / Z.shape[0], A, atol=0.05 * np.abs(A).max())

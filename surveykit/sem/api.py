@@ -156,11 +156,10 @@ def sem(model: str, data, *, group: str | None = None, estimator: str = "ML",
             where = f" in group {labels[g]!r}" if labels else ""
             raise SurveykitError(f"data have {a.shape[0]} complete row(s){where}; "
                                  f"a model needs at least 2.")
-    fiml_res = None
     if missing == "ml":
         complete = [a[~np.isnan(a).any(axis=1)] for a in arrays]
         start_arrays = [c if c.shape[0] > a.shape[1] else np.where(np.isnan(a), np.nanmean(a, 0), a)
-                        for c, a in zip(complete, arrays)]
+                        for c, a in zip(complete, arrays, strict=True)]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NotPositiveDefiniteWarning)
             engine = MLEngine(pt, sample_stats(start_arrays))

@@ -41,8 +41,8 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg.lapack import dpotrf as _dpotrf
 from scipy.linalg.lapack import dposv as _dposv
+from scipy.linalg.lapack import dpotrf as _dpotrf
 from scipy.linalg.lapack import dpotri as _dpotri
 
 from surveykit.errors import NotPositiveDefiniteWarning
@@ -129,7 +129,7 @@ class MLEngine:
                 self._defined, self.constraint_basis, self._group_K, self.ceq,
                 self._group_cols)
 
-    def with_stats(self, stats: SampleStats) -> "MLEngine":
+    def with_stats(self, stats: SampleStats) -> MLEngine:
         """The same model on other sample statistics (no re-analysis of the syntax)."""
         return MLEngine(self.pt, stats, _shared=self._shared_parts())
 
@@ -376,18 +376,18 @@ class MLEngine:
                     m = fixed[0]
                     if mean_cov[m] <= 0:
                         continue
-                    l = mean_cov / mean_cov[m] * pt.ustart[rows[m]]
+                    lam_f = mean_cov / mean_cov[m] * pt.ustart[rows[m]]
                 else:  # std.lv: loadings carry the scale
-                    l = np.sqrt(np.clip(np.abs(mean_cov), 1e-8, None))
-                pairs = np.outer(l, l)
+                    lam_f = np.sqrt(np.clip(np.abs(mean_cov), 1e-8, None))
+                pairs = np.outer(lam_f, lam_f)
                 np.fill_diagonal(pairs, np.nan)
                 ps = np.nanmean(off / pairs + np.diag(np.full(len(idx), np.nan)))
                 if not np.isfinite(ps) or ps <= 0:
                     continue
                 if not fixed:
-                    l, ps = l * np.sqrt(ps), 1.0
+                    lam_f, ps = lam_f * np.sqrt(ps), 1.0
                 for k, i in enumerate(rows):
-                    lam[(g, f, pt.rhs[i])] = float(l[k])
+                    lam[(g, f, pt.rhs[i])] = float(lam_f[k])
                 psi[(g, f)] = float(ps)
         return lam, psi
 
@@ -419,7 +419,7 @@ class MLEngine:
         bfgs = False
         Hz = None
         w = self.weights
-        for it in range(1, max_iter + 1):
+        for it in range(1, max_iter + 1):  # noqa: B007 - the count is reported
             gz = N.T @ grad if constrained else grad
             if not bfgs:
                 H = 2.0 * w[0] * infos[0]
@@ -483,7 +483,7 @@ class MLEngine:
     def information(self, theta: np.ndarray) -> np.ndarray:
         """Total expected information ``sum_g N_g I_g`` (parameters theta)."""
         _, _, infos = self.evaluate(theta)
-        return sum(n * I for n, I in zip(self.stats.n, infos))
+        return sum(n * info for n, info in zip(self.stats.n, infos, strict=True))
 
     def vcov(self, theta: np.ndarray) -> np.ndarray:
         """Covariance matrix of the estimates from the expected information."""

@@ -93,7 +93,7 @@ def modification_indices(engine, theta: np.ndarray):
     theta_ext = np.concatenate([theta, np.zeros(k)])
     _, grad, infos = ext_engine.evaluate(theta_ext)
     N = engine.stats.ntotal
-    info = sum(w * I for w, I in zip(engine.weights, infos))
+    info = sum(w * block for w, block in zip(engine.weights, infos, strict=True))
     i22_inv = engine.vcov(theta) * N
     I11 = info[q:, q:]
     I12 = info[q:, :q]

@@ -211,7 +211,7 @@ def build_partable(flat, *, data_names: list[str] | None = None, ngroups: int = 
     defaults += [(ov_x[j], "~~", ov_x[i]) for j in range(len(ov_x)) for i in range(j, len(ov_x))]
     if meanstructure:
         defaults += [(v, "~1", "") for v in ov_names + lv_names]
-    have = set(keys) | {(r, o, l) for l, o, r in keys if o == "~~"}
+    have = set(keys) | {(b, o, a) for a, o, b in keys if o == "~~"}
     defaults = [d for d in defaults if d not in have]
 
     rows = keys + defaults
@@ -280,7 +280,6 @@ def build_partable(flat, *, data_names: list[str] | None = None, ngroups: int = 
 
     # ---- user modifiers
     label = [""] * n
-    stmt_index = {k: j for j, k in enumerate(keys)}
     for i in range(n):
         if not user[i]:
             continue
@@ -294,7 +293,6 @@ def build_partable(flat, *, data_names: list[str] | None = None, ngroups: int = 
         if not np.isnan(mods["start"]):
             ustart[i] = mods["start"]
         label[i] = mods["label"]
-    del stmt_index
 
     # ---- equality: lavaan's lav_partable_labels (group.equal) + shared labels
     plabel = [f".p{i + 1}." for i in range(n)]

@@ -198,7 +198,6 @@ class SEMResult:
         import pandas as pd
         eng, pt = self.engine, self.engine.pt
         x = eng.x_of(self.theta)
-        lv = set(pt.lv_names)
         dependent = {pt.rhs[i] for i in range(pt.nrow) if pt.op[i] == "=~"}
         dependent |= {pt.lhs[i] for i in range(pt.nrow) if pt.op[i] == "~"}
         names = [v for v in pt.ov_names + pt.lv_names if v in dependent]
@@ -209,7 +208,6 @@ class SEMResult:
             S = eng.model.matrices(x, g)[1]
             cols[self.group_labels[g] if self.group_labels else g + 1] = [
                 1.0 - S[pos[v], pos[v]] / C[pos[v], pos[v]] for v in names]
-        del lv
         if pt.ngroups == 1:
             return pd.Series(next(iter(cols.values())), index=names, name="r2")
         return pd.DataFrame(cols, index=names)
@@ -290,7 +288,7 @@ class SEMResult:
         table[np.triu_indices(len(names), 1)] = np.nan
         return pd.DataFrame(table, index=names, columns=names)
 
-    def refit(self, data) -> "SEMResult":
+    def refit(self, data) -> SEMResult:
         """The same model and options estimated on other data (for example a resample)."""
         from surveykit.sem.api import sem
         return sem(self.model, data, **self.options)

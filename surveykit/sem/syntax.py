@@ -486,5 +486,5 @@ def parse_model(text: str):
     """
     import pandas as pd
 
-    table = pd.DataFrame([dict(zip(COLUMNS, r)) for r in parse_rows(text)], columns=COLUMNS)
+    table = pd.DataFrame([dict(zip(COLUMNS, r, strict=True)) for r in parse_rows(text)], columns=COLUMNS)
     return table.astype({"fixed": float, "start": float, "group": int, "free": bool, "line": int})

@@ -185,15 +185,21 @@ class FornellLarcker(TableResult):
         return [f"{a} - {b}: |r| is not below sqrt(AVE)." for a, b in self.violations]
 
 
-def fornell_larcker(ave: Mapping[str, float], latent_correlations: pd.DataFrame) -> FornellLarcker:
+def fornell_larcker(ave: Mapping[str, float] | object,
+                    latent_correlations: pd.DataFrame | None = None, *,
+                    group: int = 0) -> FornellLarcker:
     """Fornell-Larcker table from AVE and latent correlations (both from a CFA).
 
     Parameters
     ----------
-    ave : mapping of str to float
-        Average variance extracted per construct.
+    ave : mapping of str to float, or a CFA result
+        Average variance extracted per construct; or the result of
+        :func:`surveykit.cfa`, which supplies both AVE and the latent
+        correlations (then leave ``latent_correlations`` out).
     latent_correlations : DataFrame
         Correlation matrix of the latent variables, labelled by construct.
+    group : int
+        With a multigroup CFA result: the group (0-based) to tabulate.
 
     Returns
     -------
@@ -217,6 +223,15 @@ def fornell_larcker(ave: Mapping[str, float], latent_correlations: pd.DataFrame)
     """
     import pandas as pd
 
+    if latent_correlations is None:
+        if not hasattr(ave, "fornell_larcker"):
+            raise MeasurementError("latent_correlations is required unless ave is a CFA result.")
+        # the SEM result tabulates sqrt(AVE) on the diagonal and correlations below it
+        t = ave.fornell_larcker(group)
+        names = list(t.index)
+        m = np.tril(t.to_numpy(dtype=float), -1)
+        latent_correlations = pd.DataFrame(m + m.T + np.eye(len(names)), index=names, columns=names)
+        ave = dict(zip(names, np.diag(t.to_numpy(dtype=float)) ** 2, strict=True))
     lc = pd.DataFrame(latent_correlations)
     names = list(lc.index)
     if list(lc.columns) != names:

@@ -92,3 +92,15 @@ def test_harman_flags():
     assert "common method bias likely" in str(res)
     with pytest.raises(MeasurementError, match=r"method \('paf'\) must be one of 'pca' or 'minres'\."):
         harman(data, method="paf")
+
+
+def test_fornell_larcker_from_a_cfa_result(hs, ref):
+    fl = ref["hs"]["fornell_larcker"]
+    fit = surveykit.cfa("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9", hs)
+    res = fornell_larcker(fit)
+    assert list(res.table.index) == fl["constructs"]
+    # lavaan and surveykit's ML fits: iterative, agreement well inside 1e-6
+    np.testing.assert_allclose(res.ave.to_numpy(), arr(fl["ave"]), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(res.latent_correlations.to_numpy(), arr(fl["latent_cor"]), rtol=0, atol=1e-6)
+    with pytest.raises(MeasurementError, match=r"latent_correlations is required unless ave is a CFA result\."):
+        fornell_larcker({"a": 0.5})

@@ -296,6 +296,7 @@ def _policy(results: dict) -> list[Table]:
 
 FINDINGS_SHOWN = 200
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+SEVERITY_LABELS = {"error": L("错误", "error"), "warning": L("警告", "warning"), "info": L("提示", "info")}
 
 
 def _findings(results: dict) -> list[Table]:
@@ -306,7 +307,7 @@ def _findings(results: dict) -> list[Table]:
             continue
         findings.sort(key=lambda f: _SEVERITY_ORDER.get(f.get("severity"), 3))
         shown = findings[:FINDINGS_SHOWN]
-        rows = tuple((T(f.get("severity", "")), T(f.get("code", "")), T(f.get("respondent", "")),
+        rows = tuple((T(SEVERITY_LABELS.get(f.get("severity"), f.get("severity", ""))), T(f.get("code", "")), T(f.get("respondent", "")),
                       T(f.get("file", "")), T(f.get("sheet", "")), T(f.get("cell", "")),
                       T(f.get("message", ""))) for f in shown)
         notes = [L("按严重程度排序（错误、警告、提示）。", "Sorted by severity (error, warning, info).")]
@@ -917,7 +918,7 @@ def to_markdown(table: Table, lang: str) -> str:
     for row in table.body(lang):
         lines.append("| " + " | ".join(esc(c) for c in row) + " |")
     if table.notes:
-        lines += ["", ("*注.* " if lang == "zh" else "*Note.* ") + " ".join(escape.markdown(loc(n, lang))
+        lines += ["", ("*注：*" if lang == "zh" else "*Note.* ") + " ".join(escape.markdown(loc(n, lang))
                                                                            for n in table.notes)]
     return "\n".join(lines) + "\n"
 
@@ -954,7 +955,7 @@ def to_latex(table: Table, lang: str, *, force_number: bool = False) -> str:
         lines.append(" & ".join(cells) + " \\\\")
     lines += ["\\bottomrule", "\\end{tabular}"]
     if table.notes:
-        note = ("\\textit{注.} " if lang == "zh" else "\\textit{Note.} ") + " ".join(
+        note = ("\\textit{注：}" if lang == "zh" else "\\textit{Note.} ") + " ".join(
             esc(loc(n, lang)) for n in table.notes)
         lines += ["\\par\\smallskip", f"\\parbox{{\\linewidth}}{{\\footnotesize {note}}}"]
     lines.append("\\end{table}")
@@ -993,7 +994,7 @@ def to_csv(table: Table, lang: str, *, banner: str | None = None) -> str:
     for row in table.rows:
         w.writerow([_csv_value(c, lang) for c in row])
     for n in table.notes:
-        w.writerow([escape.spreadsheet(("注. " if lang == "zh" else "Note. ") + loc(n, lang))])
+        w.writerow([escape.spreadsheet(("注：" if lang == "zh" else "Note. ") + loc(n, lang))])
     return buf.getvalue()
 
 
@@ -1015,17 +1016,19 @@ def _set_borders(table, header_rows: int = 1) -> None:
 
     tbl_pr = table._tbl.tblPr
     borders = OxmlElement("w:tblBorders")
-    for edge in ("top", "bottom"):
+    # CT_TblBorders is a sequence too: top, left, bottom, right, insideH, insideV
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
         el = OxmlElement(f"w:{edge}")
-        el.set(qn("w:val"), "single")
-        el.set(qn("w:sz"), "8")
-        el.set(qn("w:color"), "000000")
+        if edge in ("top", "bottom"):
+            el.set(qn("w:val"), "single")
+            el.set(qn("w:sz"), "8")
+            el.set(qn("w:color"), "000000")
+        else:
+            el.set(qn("w:val"), "nil")
         borders.append(el)
-    for edge in ("left", "right", "insideH", "insideV"):
-        el = OxmlElement(f"w:{edge}")
-        el.set(qn("w:val"), "nil")
-        borders.append(el)
-    tbl_pr.append(borders)
+    # CT_TblPr is a sequence: Word rejects a tblBorders placed after tblLook
+    tbl_pr.insert_element_before(borders, "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook",
+                                 "w:tblCaption", "w:tblDescription", "w:tblPrChange")
     for cell in table.rows[header_rows - 1].cells:
         tc_pr = cell._tc.get_or_add_tcPr()
         tc_borders = OxmlElement("w:tcBorders")
@@ -1034,7 +1037,9 @@ def _set_borders(table, header_rows: int = 1) -> None:
         bottom.set(qn("w:sz"), "4")
         bottom.set(qn("w:color"), "000000")
         tc_borders.append(bottom)
-        tc_pr.append(tc_borders)
+        tc_pr.insert_element_before(tc_borders, "w:shd", "w:noWrap", "w:tcMar", "w:textDirection",
+                                    "w:tcFitText", "w:vAlign", "w:hideMark", "w:headers", "w:cellIns",
+                                    "w:cellDel", "w:cellMerge", "w:tcPrChange")
 
 
 def add_docx_table(document, table: Table, lang: str) -> None:
@@ -1070,9 +1075,22 @@ def add_docx_table(document, table: Table, lang: str) -> None:
             if numeric[j]:
                 para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     _set_borders(t)
+    if len(header) > 8:
+        # wide tables: fill the text width and use a smaller type rather than run off the page
+        from docx.oxml.ns import qn
+
+        tbl_w = t._tbl.tblPr.find(qn("w:tblW"))
+        if tbl_w is not None:
+            tbl_w.set(qn("w:type"), "pct")
+            tbl_w.set(qn("w:w"), "5000")
+        for row in t.rows:
+            for cell in row.cells:
+                for para in cell.paragraphs:
+                    for run in para.runs:
+                        run.font.size = Pt(7.5)
     if table.notes:
         p = document.add_paragraph()
-        p.add_run("注. " if lang == "zh" else "Note. ").italic = True
+        p.add_run("注：" if lang == "zh" else "Note. ").italic = True
         p.add_run(clean(" ".join(loc(n, lang) for n in table.notes)))
     document.add_paragraph()
 
@@ -1089,14 +1107,7 @@ def write_docx(tables: Iterable[Table], path: str | Path, lang: str, *, title: s
     normal = document.styles["Normal"]
     normal.font.size = Pt(10)
     # East Asian text needs an East Asian font name, or Word falls back per glyph.
-    rpr = normal.element.get_or_add_rPr()
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
-        from docx.oxml import OxmlElement
-
-        fonts = OxmlElement("w:rFonts")
-        rpr.append(fonts)
-    fonts.set(qn("w:eastAsia"), "SimSun")
+    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "SimSun")
     document.add_heading(escape.docx(title), level=1)
     if banner:
         run = document.add_paragraph().add_run(escape.docx(banner))

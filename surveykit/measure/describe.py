@@ -130,6 +130,7 @@ def describe_constructs(data: pd.DataFrame, constructs: Mapping[str, Sequence[st
                           "sd": np.nanstd(x, axis=0, ddof=1)}, index=names)
     ave_s = None
     if ave is not None:
+        ave = dict(ave.items())  # a dict or a Series such as fit.reliability()["ave"]
         unknown = [k for k in ave if k not in names]
         if unknown:
             raise MeasurementError(f"ave names a construct not in constructs: {unknown[0]!r}.")

@@ -42,6 +42,8 @@ def test_table_has_stars_and_sqrt_ave_diagonal(hs, ref):
     assert t.iloc[0, 3] == ""
     assert "square root of AVE" in str(res)
     assert isinstance(res, ConstructTable) and "<table" in res._repr_html_()
+    from_series = describe_constructs(hs, h["constructs"], ave=pd.Series(ave))
+    assert from_series.table.equals(t)
     with pytest.raises(MeasurementError, match=r"ave names a construct not in constructs: 'other'\."):
         describe_constructs(hs, h["constructs"], ave={"other": 0.5})
 

@@ -54,7 +54,7 @@ def _group_arrays(data, names: list[str], group: str | None, missing: str):
 def sem(model: str, data, *, group: str | None = None, estimator: str = "ML",
         missing: str = "listwise", std_lv: bool = False, group_equal: Sequence[str] = (),
         group_partial: Sequence[str] = (), bootstrap: int = 0, seed: int | None = None,
-        meanstructure: bool = False):
+        meanstructure: bool = False, n_jobs: int = 1):
     """Fit a structural equation model by maximum likelihood, as lavaan's ``sem()``.
 
     Parameters
@@ -79,13 +79,20 @@ def sem(model: str, data, *, group: str | None = None, estimator: str = "ML",
     group_partial : sequence of str
         Single parameters freed from ``group_equal``, e.g. ``"visual=~x2"``, ``"x3~1"``.
     bootstrap : int
-        Number of nonparametric bootstrap draws; with draws, standard errors and
-        the intervals of the estimates table come from them (percentile).
+        Number of nonparametric bootstrap draws (resampling rows within groups);
+        with draws, standard errors and
+        the intervals of the estimates table come from them (lavaan's
+        ``se = "bootstrap"`` with percentile intervals); ``result.bootstrap``
+        holds the draws and their BC intervals.
     seed : int, optional
         Seed of the bootstrap draws.
     meanstructure : bool
         Add intercepts and latent means (automatic with groups, ``~ 1``
         statements or ``missing="ml"``).
+    n_jobs : int
+        Processes refitting bootstrap draws (``-1``: every core).  Worker
+        processes are spawned, so a script using ``n_jobs != 1`` needs the
+        ``if __name__ == "__main__":`` guard.
 
     Returns
     -------
@@ -136,7 +143,7 @@ def sem(model: str, data, *, group: str | None = None, estimator: str = "ML",
         group_partial = (group_partial,)
     options = dict(group=group, estimator=est, missing=missing, std_lv=std_lv,
                    group_equal=tuple(group_equal), group_partial=tuple(group_partial),
-                   bootstrap=bootstrap, seed=seed, meanstructure=meanstructure)
+                   bootstrap=bootstrap, seed=seed, meanstructure=meanstructure, n_jobs=n_jobs)
     columns = list(getattr(data, "columns", []))
     if group is not None and group not in columns:
         raise SurveykitError(f"group ({group!r}) is not a column of the data.")
@@ -193,12 +200,10 @@ def sem(model: str, data, *, group: str | None = None, estimator: str = "ML",
                            group_labels=labels, group=group, estimator=est, missing=missing,
                            options=options, robust=rob, n_dropped=dropped)
     if bootstrap:
-        from surveykit.sem.bootstrap import BootstrapResult, bootstrap_draws
-        from surveykit.sem.estimate import RefitStatistic
-        stat = RefitStatistic(engine, solution.theta, standardized=False)
-        draws = bootstrap_draws(stat, arrays, n_boot=int(bootstrap), seed=seed)
+        from surveykit.sem.bootstrap import bootstrap_engine
         names = [f"theta{k + 1}" for k in range(engine.q)] + [d[0] for d in pt.defined]
-        boot = BootstrapResult(names=names, estimate=stat(arrays), draws=draws, seed=seed)
+        boot = bootstrap_engine(engine, solution.theta, n_boot=int(bootstrap), seed=seed,
+                                n_jobs=n_jobs, names=names, jackknife=False)
         result = SEMResult(model=model, engine=engine, solution=solution, vcov=result.vcov,
                            group_labels=labels, group=group, estimator=est, missing=missing,
                            options=options, robust=result.robust, fiml=result.fiml,

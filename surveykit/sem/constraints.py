@@ -66,6 +66,10 @@ class Expression:
         self._py = {v: k for k, v in mapping.items()}
         self._code = compile(tree, "<expression>", "eval")
 
+    def __reduce__(self):
+        # compiled code does not pickle; bootstrap workers recompile from the text
+        return (Expression, (self.text, self.line))
+
     def evaluate(self, values: dict):
         env = {py: values[name] for py, name in self._py.items()}
         return eval(self._code, {"__builtins__": {}, **_FUNCS}, env)  # noqa: S307 - checked tree

@@ -525,36 +525,3 @@ class EngineMoments:
 
     def jacobian(self, x: np.ndarray):
         return self.engine.delta(x)
-
-
-class RefitStatistic:
-    """Picklable bootstrap statistic: refit on resampled data, return estimates.
-
-    ``RefitStatistic(engine, theta_hat)(groups)`` refits the model on the list
-    of per-group arrays (same column order as ``engine.pt.ov_names``), starting
-    from ``theta_hat``, and returns ``[theta, defined, std_all]`` (free
-    parameters, ``:=`` values, standardized values of every table row followed
-    by the standardized ``:=`` values); a failed fit raises.
-    """
-
-    def __init__(self, engine: MLEngine, theta_hat: np.ndarray, *, standardized: bool = True):
-        self.engine = engine
-        self.theta_hat = np.asarray(theta_hat, float)
-        self.standardized = standardized
-
-    def __call__(self, groups) -> np.ndarray:
-        import warnings as _w
-
-        from surveykit.sem.standardize import standardize
-
-        with _w.catch_warnings():
-            _w.simplefilter("ignore")
-            eng = self.engine.with_stats(sample_stats(groups))
-            sol = eng.fit(start=self.theta_hat)
-        if not sol.converged:
-            raise RuntimeError("the refit did not converge")
-        parts = [sol.theta, eng.defined(sol.theta)]
-        if self.standardized:
-            std = standardize(eng, sol.theta, kind="all")
-            parts += [std, eng.defined_values(std)]
-        return np.concatenate(parts)

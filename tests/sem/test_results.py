@@ -154,3 +154,20 @@ def test_no_warning_for_a_clean_model():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         surveykit.cfa(HS, dataset("HolzingerSwineford1939"))
+
+
+def test_bootstrap_option_is_seeded_and_feeds_the_table():
+    pdem = dataset("PoliticalDemocracy")
+    model = ("ind60 =~ x1 + x2 + x3\ndem60 =~ y1 + y2 + y3 + y4\ndem65 =~ y5 + y6 + y7 + y8\n"
+             "dem60 ~ a*ind60\ndem65 ~ c*ind60 + b*dem60\nind := a*b")
+    a = surveykit.sem(model, pdem, bootstrap=40, seed=7)
+    b = surveykit.sem(model, pdem, bootstrap=40, seed=7)
+    np.testing.assert_array_equal(a.bootstrap.draws, b.bootstrap.draws)
+    est = a.estimates
+    ind = est[est["op"] == ":="].iloc[0]
+    draws = a.bootstrap.draws[:, -1]
+    assert ind["se"] == pytest.approx(np.std(draws[np.isfinite(draws)], ddof=1))
+    lo, hi = a.bootstrap.ci("perc")[-1]
+    assert (ind["ci_lower"], ind["ci_upper"]) == (lo, hi)
+    plain = fitted("pd_sem")
+    assert "Bootstrap" in a.summary() and "Bootstrap" not in plain.summary()

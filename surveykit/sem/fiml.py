@@ -234,6 +234,22 @@ class FimlResult:
             return None
         return np.sqrt(np.clip(np.diag(self.vcov_robust), 0.0, None))
 
+    def summary(self) -> str:
+        """Plain-text block of the likelihoods and the χ² test."""
+        fm = self.fit_measures()
+        rows = [("Number of observations", float(self.n)), ("Loglikelihood (H0)", self.loglik),
+                ("Loglikelihood (H1, EM)", self.loglik_h1), ("Test statistic", self.chisq),
+                ("Degrees of freedom", float(self.df)), ("P-value", fm["pvalue"])]
+        if self.scaling_factor is not None:
+            rows += [("Scaling factor (Yuan-Bentler, Mplus)", self.scaling_factor),
+                     ("Test statistic (scaled)", fm["chisq_scaled"])]
+        return "\n".join(f"{k:40s}{v:12.3f}" for k, v in rows)
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        return f"<pre>{escape(self.summary())}</pre>"
+
     def fit_measures(self) -> dict[str, float]:
         """χ², baseline, CFI, TLI, RMSEA and information criteria as lavaan names them (underscored)."""
         from scipy import stats

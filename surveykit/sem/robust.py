@@ -225,6 +225,21 @@ class RobustResult:
         """Robust standard errors of the free parameters."""
         return np.sqrt(np.clip(np.diag(self.vcov), 0.0, None))
 
+    def summary(self) -> str:
+        """Plain-text block of the scaled test and the robust indices."""
+        fm = self.fit_measures()
+        rows = [("Test statistic (ML)", self.chisq), ("Degrees of freedom", float(self.df)),
+                ("Scaling factor (Yuan-Bentler, Mplus)", self.scaling_factor),
+                ("Test statistic (scaled)", self.chisq_scaled),
+                ("P-value (scaled)", fm["pvalue_scaled"]), ("Robust CFI", fm["cfi_robust"]),
+                ("Robust TLI", fm["tli_robust"]), ("Robust RMSEA", fm["rmsea_robust"])]
+        return "\n".join(f"{k:40s}{v:12.3f}" for k, v in rows)
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        return f"<pre>{escape(self.summary())}</pre>"
+
     def fit_measures(self) -> dict[str, float]:
         """The scaled and robust fit measures as lavaan's ``fitMeasures`` names them (underscored)."""
         from scipy import stats

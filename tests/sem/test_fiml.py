@@ -8,6 +8,8 @@ lavaan's parameter table (tests/sem/_partable_model.py).
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
@@ -166,3 +168,16 @@ def test_fiml_corrected_robust_indices(fitted, fitted_ml, name, key):
     assert_allclose(res.fit_measures()[key.replace(".", "_")], case(name)["fit"][key],
                     rtol=0, atol=1e-6)
     assert res.corrected["version"] == ("V3" if name.endswith("mlr") else "V6")
+
+
+def test_result_object_smoke(fitted):
+    model, res = fitted
+    assert res.se.shape == res.se_robust.shape == (model.q,)
+    assert res.n == 301 and res.n_groups == 1 and res.npar == 30 and res.converged
+    assert len(res.h1) == 1 and res.h1[0][1].shape == (9, 9)
+    assert res.scaling_factor == pytest.approx(res.trace_ugamma / 24)
+    text = res.summary()
+    assert "Loglikelihood (H1, EM)" in text and "scaled" in text
+    assert res._repr_html_().startswith("<pre>")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.df = 3

@@ -8,6 +8,8 @@ alone; tests/sem/test_against_lavaan.py checks the whole ``estimator="MLR"`` pat
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
@@ -181,3 +183,16 @@ def test_mlr_on_surveykit_engine(name, group, group_equal):
            for i in range(len(pt.lhs)) if pt.free[i] > 0]
     a, b = np.array(got).T
     assert_allclose(a, b, rtol=0, atol=1e-4)
+
+
+def test_result_object_smoke():
+    model, data, fit = _setup("hs_cfa_mlr")
+    res = mlr(model, data, df=int(fit["df"]))
+    assert res.se.shape == (model.q,) and np.all(res.se > 0)
+    assert res.n == 301 and res.n_groups == 1 and res.baseline_df == 36
+    assert set(res.fit_measures()) >= {"chisq_scaled", "cfi_robust", "rmsea_ci_upper_robust"}
+    text = res.summary()
+    assert "Scaling factor" in text and f"{res.chisq_scaled:12.3f}" in text
+    assert res._repr_html_().startswith("<pre>")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.df = 3

@@ -29,6 +29,8 @@ Rules (stable names, used in the recode log):
     multiple-choice codes re-joined as sorted codes separated by ``","``.
 ``thousands_separator``
     ``"1,200"`` read as 1200 in numeric items.
+``invisible_characters``
+    zero-width spaces, byte-order marks or control characters removed.
 """
 
 from __future__ import annotations
@@ -118,9 +120,15 @@ class Coded:
 _BLANK = Coded(None)
 
 
+# zero-width and other invisible characters that survive NFKC (and NUL and other controls)
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u00ad\u200b-\u200f\u2028-\u202e"
+                        "\u2060-\u2064\ufeff]")
+
+
 def fold(text: str) -> str:
-    """NFKC-fold and strip a string: full-width digits, letters and spaces to ASCII."""
-    return " ".join(unicodedata.normalize("NFKC", text).split())
+    """NFKC-fold and strip a string: full-width digits, letters and spaces to ASCII;
+    invisible characters (zero-width spaces, byte-order marks, controls) removed."""
+    return " ".join(_INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).split())
 
 
 def label_key(text: str) -> str:
@@ -247,6 +255,8 @@ class ItemNormaliser:
         folded = fold(text)
         stripped = text.strip()
         fw = "fullwidth" if unicodedata.normalize("NFKC", stripped) != stripped else None
+        if _INVISIBLE.search(stripped):
+            fw = _join("invisible_characters", fw)
         if folded == "":
             return _BLANK  # only spaces: a blank cell
         if folded.casefold() in self.missing:

@@ -215,9 +215,13 @@ def _parse(wb: Workbook, res: FileResult, cb: Any, layout: str | None,
     else:
         sheet = _pick_sheet(wb, layout, cb)
     if layout is None or sheet is None:
+        hidden = [n for n in wb.sheet_names if n in wb.hidden and n != MARKER_SHEET]
+        where = f"sheets {', '.join(wb.visible_sheets) or 'none'}"
+        if hidden:  # hidden sheets are never read as data: the reviewer could not see them
+            where += f"; hidden, not read: {', '.join(hidden)}"
         raise _refuse("layout_unknown",
                       f"{res.name}: no sheet in wide or form layout of questionnaire {cb.id!r} "
-                      f"(sheets {', '.join(wb.visible_sheets) or 'none'})")
+                      f"({where})")
     res.layout, res.sheet = layout, sheet
     rows = wb.rows(sheet)
     if layout == "wide":
@@ -244,8 +248,8 @@ def _header_row(rows: list[list[Any]], limit: int = 10) -> int | None:
 
 def _detect(wb: Workbook, cb: Any) -> tuple[str | None, str | None]:
     """Guess the layout: a sheet whose column A lists item ids is a form, a sheet
-    whose first non-empty row maps to items is wide."""
-    names = wb.visible_sheets or wb.sheet_names
+    whose first non-empty row maps to items is wide.  Hidden sheets are not read."""
+    names = wb.visible_sheets
     preferred = [n for n in ("Questionnaire", "问卷", "Data", "数据") if n in names]
     order = preferred + [n for n in names if n not in preferred and n != MARKER_SHEET]
     best: tuple[int, str | None, str | None] = (0, None, None)
@@ -274,12 +278,12 @@ def _detect(wb: Workbook, cb: Any) -> tuple[str | None, str | None]:
 def _pick_sheet(wb: Workbook, layout: str, cb: Any) -> str | None:
     want = ("Data", "数据") if layout == "wide" else ("Questionnaire", "问卷")
     for n in want:
-        if n in wb.sheet_names:
+        if n in wb.visible_sheets:
             return n
     lay, sheet = _detect(wb, cb)
     if sheet is not None:
         return sheet
-    vis = [n for n in (wb.visible_sheets or wb.sheet_names) if n != MARKER_SHEET]
+    vis = [n for n in wb.visible_sheets if n != MARKER_SHEET]
     return vis[0] if vis else None
 
 

@@ -191,8 +191,8 @@ def _check_zip(path: Path, data_head: bytes, limits: Limits) -> dict[str, tuple[
                                 f"(file)")
         # a sheet too large for the row or column limits takes megabytes of XML; below that
         # the limits are checked on the parsed sheet, which is then cheap
-        for info in (zf.infolist() if total > 4 * 2**20 else ()):
-            if info.filename.startswith("xl/worksheets/sheet") and info.filename.endswith(".xml"):
+        for info in zf.infolist():
+            if info.file_size > 4 * 2**20 and info.filename.startswith("xl/worksheets/sheet") and info.filename.endswith(".xml"):
                 try:
                     with zf.open(info) as fh:
                         head = fh.read(4096)
@@ -207,7 +207,32 @@ def _check_zip(path: Path, data_head: bytes, limits: Limits) -> dict[str, tuple[
                             f"{path.name}: a sheet declares {nrows} rows x {ncols} columns, more "
                             f"than the limit of {limits.max_rows} x {limits.max_columns} "
                             f"({info.filename})")
+                elif info.file_size > 4 * 2**20:
+                    # no dimension to trust: count the rows in the XML stream (cheap next to
+                    # parsing it) so that a huge sheet is refused before it is loaded
+                    nrows = _count_rows(zf, info)
+                    if nrows > limits.max_rows:
+                        raise WorkbookError(
+                            f"{path.name}: a sheet has {nrows} rows, more than the limit of "
+                            f"{limits.max_rows} ({info.filename})")
     return dims
+
+
+def _count_rows(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
+    n = 0
+    tail = b""
+    with zf.open(info) as fh:
+        while True:
+            chunk = fh.read(1 << 20)
+            if not chunk:
+                break
+            buf = tail + chunk
+            n += buf.count(b"<row ") + buf.count(b"<row>")
+            # keep a short tail so a tag split between chunks is counted once, in the next one
+            cut = max(buf.rfind(b"<"), len(buf) - 5)
+            n -= buf[cut:].count(b"<row ") + buf[cut:].count(b"<row>")
+            tail = buf[cut:]
+    return n + tail.count(b"<row ") + tail.count(b"<row>")
 
 
 def open_workbook(path: str | os.PathLike[str], limits: Limits | None = None) -> Workbook:
@@ -247,10 +272,7 @@ def open_workbook(path: str | os.PathLike[str], limits: Limits | None = None) ->
                                 f"or a legacy .xls saved as {suffix} (file)")
         if not head.startswith(_ZIP_MAGIC):
             raise WorkbookError(f"{path.name}: not a valid {suffix} workbook (file)")
-        # deflate expands at most 1032-fold: a small file cannot hold a bomb, and its
-        # sheets are checked against the row and column limits once parsed
-        if size * 1032 > limits.max_uncompressed_bytes or size > 4 * 2**20:
-            _check_zip(path, head, limits)
+        _check_zip(path, head, limits)
     elif suffix == ".xls" and not head.startswith(_OLE_MAGIC):
         raise WorkbookError(f"{path.name}: not a valid .xls workbook (file)")
     from python_calamine import CalamineWorkbook
@@ -265,8 +287,10 @@ def open_workbook(path: str | os.PathLike[str], limits: Limits | None = None) ->
         what = "the workbook is password-protected" if "Password" in kind else \
             f"cannot read the workbook ({_reason(exc)})"
         raise WorkbookError(f"{path.name}: {what} (file)") from None
+    from python_calamine import SheetVisibleEnum
+
     names = [m.name for m in meta]
-    hidden = {m.name for m in meta if "Visible" not in str(m.visible)}
+    hidden = {m.name for m in meta if m.visible != SheetVisibleEnum.Visible}
     fmt = suffix.lstrip(".")
     return Workbook(path, fmt, names, hidden, book=book, limits=limits)
 

@@ -254,3 +254,77 @@ def write_zip_bomb(path: Path, mib: int = 1100) -> Path:
                        cd_offset, 0)
     path.write_bytes(bytes(out))
     return path
+
+
+def write_raw_xlsx(path: Path, sheet_xml: str | bytes, *, sheet: str = "Data",
+                   hidden_extra: str | None = None) -> Path:
+    """A minimal .xlsx written by hand around one worksheet XML (for inputs no writer makes:
+    entity declarations, cached formula values, lying dimensions, huge sheets)."""
+    import zipfile
+
+    sheets = [(sheet, "visible")] + ([(hidden_extra, "hidden")] if hidden_extra else [])
+    ct = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+          '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+          '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+          '<Default Extension="xml" ContentType="application/xml"/>'
+          '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+          + "".join(f'<Override PartName="/xl/worksheets/sheet{k}.xml" ContentType="application/'
+                    f'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+                    for k in range(1, len(sheets) + 1)) + "</Types>")
+    rels = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+            'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+    wb = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+          '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+          'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
+          + "".join(f'<sheet name="{n}" sheetId="{k}" state="{st}" r:id="rId{k}"/>'
+                    for k, (n, st) in enumerate(sheets, 1)) + "</sheets></workbook>")
+    wbrels = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+              '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+              + "".join(f'<Relationship Id="rId{k}" Type="http://schemas.openxmlformats.org/'
+                        f'officeDocument/2006/relationships/worksheet" '
+                        f'Target="worksheets/sheet{k}.xml"/>' for k in range(1, len(sheets) + 1))
+              + "</Relationships>")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", ct)
+        z.writestr("_rels/.rels", rels)
+        z.writestr("xl/workbook.xml", wb)
+        z.writestr("xl/_rels/workbook.xml.rels", wbrels)
+        z.writestr("xl/worksheets/sheet1.xml", sheet_xml)
+        if hidden_extra:
+            z.writestr("xl/worksheets/sheet2.xml", sheet_row_xml([["junk", "hidden"]]))
+    return path
+
+
+def sheet_row_xml(table: list[list[Any]], *, dimension: str | None = None, doctype: str = "",
+                  formulas: dict[str, tuple[str, Any]] | None = None) -> str:
+    """Worksheet XML of a small table (inline strings); ``formulas`` maps a cell to
+    (formula, cached value or None)."""
+    from xml.sax.saxutils import escape
+
+    from surveykit.ingest.readers import cell_ref
+
+    formulas = formulas or {}
+    rows = []
+    for r, row in enumerate(table):
+        cells = []
+        for c, v in enumerate(row):
+            ref = cell_ref(r, c)
+            if ref in formulas:
+                f, cached = formulas[ref]
+                val = "" if cached is None else f"<v>{cached}</v>"
+                cells.append(f'<c r="{ref}"><f>{escape(f)}</f>{val}</c>')
+            elif v is None or v == "":
+                continue
+            elif isinstance(v, (int, float)):
+                cells.append(f'<c r="{ref}"><v>{v}</v></c>')
+            elif isinstance(v, str) and v.startswith("&"):  # an entity reference, verbatim
+                cells.append(f'<c r="{ref}" t="inlineStr"><is><t>{v}</t></is></c>')
+            else:
+                cells.append(f'<c r="{ref}" t="inlineStr"><is><t>{escape(str(v))}</t></is></c>')
+        rows.append(f'<row r="{r + 1}">' + "".join(cells) + "</row>")
+    dim = f'<dimension ref="{dimension}"/>' if dimension else ""
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>' + doctype +
+            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            + dim + "<sheetData>" + "".join(rows) + "</sheetData></worksheet>")

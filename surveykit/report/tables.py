@@ -1042,57 +1042,85 @@ def _set_borders(table, header_rows: int = 1) -> None:
                                     "w:cellDel", "w:cellMerge", "w:tcPrChange")
 
 
+def _em_width(text: str) -> float:
+    """Approximate width of text in ems: wide (CJK) characters 1, others 0.62 (capitals, digits)."""
+    import unicodedata
+
+    return sum(1.0 if unicodedata.east_asian_width(ch) in "WF" else 0.62 for ch in text)
+
+
+TEXT_WIDTH_TWIPS = 9360  # 6.5 inches: the text width of A4 and Letter with the default margins
+
+
 def add_docx_table(document, table: Table, lang: str) -> None:
     """Append one APA table (bold number, italic caption, table, note) to a python-docx document."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml.ns import qn
     from docx.shared import Pt
 
     clean = escape.docx
     p = document.add_paragraph()
     p.add_run(clean(table.label(lang))).bold = True
     p.paragraph_format.keep_with_next = True
-    p.paragraph_format.space_after = Pt(0)
+    p.paragraph_format.space_before = Pt(10)
     p = document.add_paragraph()
     p.add_run(clean(loc(table.caption, lang))).italic = True
     p.paragraph_format.keep_with_next = True
-    header = table.header(lang)
-    body = table.body(lang)
+    p.paragraph_format.space_after = Pt(4)
+    header = [clean(h) for h in table.header(lang)]
+    # ASCII minus: Word sets U+2212, an East Asian "ambiguous" character, full-width in a
+    # Chinese document
+    body = [[clean(c) for c in row] for row in table.body(lang, minus="-")]
     numeric = table.numeric_columns()
+    wide = len(header) > 8
+    size = Pt(7.5) if wide else None
     t = document.add_table(rows=1 + len(body), cols=len(header))
     t.style = document.styles["Normal Table"]
+    rows = t.rows
     for j, h in enumerate(header):
-        cell = t.rows[0].cells[j]
-        cell.text = clean(h)
+        para = rows[0].cells[j].paragraphs[0]
+        run = para.add_run(h)
+        if size:
+            run.font.size = size
         if numeric[j]:
-            cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     for i, (row_cells, row) in enumerate(zip(table.rows, body, strict=True), start=1):
-        cells = t.rows[i].cells
+        cells = rows[i].cells
         for j, (cell, text) in enumerate(zip(row_cells, row, strict=True)):
             para = cells[j].paragraphs[0]
-            run = para.add_run(clean(text))
+            run = para.add_run(text)
             if cell.strong and text:  # setting False would add an element to every run
                 run.bold = True
+            if size:
+                run.font.size = size
             if numeric[j]:
                 para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    # column widths from their longest entry plus the cell margins (108 twips a side);
+    # when the table is too wide, text columns give way first, numbers never wrap
+    em = 150 if wide else 200  # twips per em at 7.5 pt / 10 pt
+    need = [min(max([_em_width(h)] + [_em_width(r[j]) for r in body]), 24.0) * em + 300
+            for j, h in enumerate(header)]
+    widths = list(need)
+    if sum(widths) > TEXT_WIDTH_TWIPS:
+        fixed = sum(w for w, num in zip(need, numeric, strict=True) if num)
+        text_total = sum(w for w, num in zip(need, numeric, strict=True) if not num)
+        room = TEXT_WIDTH_TWIPS - fixed
+        if text_total and room > 700 * (len(need) - sum(numeric)):
+            widths = [w if num else max(700.0, min(w, w * room / text_total))
+                      for w, num in zip(need, numeric, strict=True)]
+        if sum(widths) > TEXT_WIDTH_TWIPS:
+            widths = [w * TEXT_WIDTH_TWIPS / sum(widths) for w in widths]
+    for tr in t._tbl.tr_lst:
+        for tc, w in zip(tr.tc_lst, widths, strict=True):
+            tc.get_or_add_tcPr().get_or_add_tcW().set(qn("w:w"), str(int(w)))
+    for grid_col, w in zip(t._tbl.tblGrid.gridCol_lst, widths, strict=True):
+        grid_col.set(qn("w:w"), str(int(w)))
     _set_borders(t)
-    if len(header) > 8:
-        # wide tables: fill the text width and use a smaller type rather than run off the page
-        from docx.oxml.ns import qn
-
-        tbl_w = t._tbl.tblPr.find(qn("w:tblW"))
-        if tbl_w is not None:
-            tbl_w.set(qn("w:type"), "pct")
-            tbl_w.set(qn("w:w"), "5000")
-        for row in t.rows:
-            for cell in row.cells:
-                for para in cell.paragraphs:
-                    for run in para.runs:
-                        run.font.size = Pt(7.5)
     if table.notes:
         p = document.add_paragraph()
+        p.paragraph_format.space_before = Pt(3)
         p.add_run("注：" if lang == "zh" else "Note. ").italic = True
         p.add_run(clean(" ".join(loc(n, lang) for n in table.notes)))
-    document.add_paragraph()
 
 
 def write_docx(tables: Iterable[Table], path: str | Path, lang: str, *, title: str,
@@ -1106,6 +1134,9 @@ def write_docx(tables: Iterable[Table], path: str | Path, lang: str, *, title: s
     document = Document()
     normal = document.styles["Normal"]
     normal.font.size = Pt(10)
+    # table cells take Normal: single-spaced with no gap after each paragraph
+    normal.paragraph_format.space_after = Pt(0)
+    normal.paragraph_format.line_spacing = 1.0
     # East Asian text needs an East Asian font name, or Word falls back per glyph.
     normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "SimSun")
     document.add_heading(escape.docx(title), level=1)

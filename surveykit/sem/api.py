@@ -176,7 +176,7 @@ def sem(model: str, data, *, group: str | None = None, estimator: str = "ML",
         solution = engine.fit()
     if not solution.converged:
         warnings.warn(f"the estimation did not converge after {solution.iterations} iterations; "
-                      f"the estimates are not trustworthy.", ConvergenceWarning, stacklevel=2)
+                      f"the estimates are not trustworthy.", ConvergenceWarning, stacklevel=_caller_level())
     vcov = engine.vcov(solution.theta)
     result = SEMResult(model=model, engine=engine, solution=solution, vcov=vcov,
                        group_labels=labels, group=group, estimator=est, missing=missing,
@@ -208,7 +208,7 @@ def sem(model: str, data, *, group: str | None = None, estimator: str = "ML",
                            group_labels=labels, group=group, estimator=est, missing=missing,
                            options=options, robust=result.robust, fiml=result.fiml,
                            bootstrap=boot, n_dropped=dropped)
-    _check_solution(result)
+    _check_solution(result, _caller_level() + 1)
     return result
 
 
@@ -228,7 +228,16 @@ def cfa(model: str, data, **kwargs):
     return sem(model, data, **kwargs)
 
 
-def _check_solution(result) -> None:
+def _caller_level() -> int:
+    """``stacklevel`` that points a warning at the user's call of sem() or cfa()."""
+    import inspect
+    frame, level = inspect.currentframe(), 0
+    while frame is not None and frame.f_globals.get("__name__") in (__name__, "surveykit.sem"):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _check_solution(result, stacklevel: int = 2) -> None:
     eng = result.engine
     pt = eng.pt
     x = eng.x_of(result.theta)
@@ -238,7 +247,7 @@ def _check_solution(result) -> None:
                   if pt.op[i] == "~~" and pt.lhs[i] == pt.rhs[i] and x[i] < 0})
     if neg:
         warnings.warn(f"some estimated variances are negative ({', '.join(neg)}): a Heywood case.",
-                      HeywoodCaseWarning, stacklevel=3)
+                      HeywoodCaseWarning, stacklevel=stacklevel)
     big = []
     for g in range(pt.ngroups):
         C = eng.model.implied(x, g)[3]
@@ -253,10 +262,10 @@ def _check_solution(result) -> None:
         if L.size and np.linalg.eigvalsh(L).min() <= 0:
             where = f" in group {result.group_labels[g]!r}" if result.group_labels else ""
             warnings.warn(f"the covariance matrix of the latent variables{where} is not "
-                          f"positive definite.", NotPositiveDefiniteWarning, stacklevel=3)
+                          f"positive definite.", NotPositiveDefiniteWarning, stacklevel=stacklevel)
     if big:
         warnings.warn(f"some standardized loadings exceed 1 in absolute value ({', '.join(big)}).",
-                      HeywoodCaseWarning, stacklevel=3)
+                      HeywoodCaseWarning, stacklevel=stacklevel)
 
 
 def lrt(a, b, *, method: str = "default"):

@@ -83,6 +83,11 @@ class ImportSummary:
     def __str__(self) -> str:
         return self.summary()
 
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        return "<pre>" + escape(self.summary()) + "</pre>"
+
 
 def collect_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """Expand files and folders (recursively) into readable files, sorted, once each.
@@ -133,12 +138,44 @@ def _parse_all(files: list[Path], codebook: Any, layout: str | None, policy: Exc
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
+    from concurrent.futures.process import BrokenProcessPool
+
     methods = mp.get_all_start_methods()
     ctx = mp.get_context("fork" if "fork" in methods else None)
     chunk = max(1, min(32, len(files) // (jobs * 8)))
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
-                             initargs=(codebook, layout, policy, limits)) as ex:
-        yield from ex.map(_work, [str(f) for f in files], chunksize=chunk)
+    done = 0
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
+                                 initargs=(codebook, layout, policy, limits)) as ex:
+            for res in ex.map(_work, [str(f) for f in files], chunksize=chunk):
+                yield res
+                done += 1
+    except BrokenProcessPool:
+        # a worker died (killed, or a crash in a native reader): finish one file per
+        # process, so that a file that kills its reader fails alone
+        for f in files[done:]:
+            yield _isolated(f, codebook, layout, policy, limits, ctx)
+
+
+def _isolated(f: Path, codebook: Any, layout: str | None, policy: ExclusionPolicy,
+              limits: Limits | None, ctx: Any) -> FileResult:
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    from surveykit.ingest.parse import _fail, file_identity
+
+    try:
+        with ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_init_worker,
+                                 initargs=(codebook, layout, policy, limits)) as ex:
+            return ex.submit(_work, str(f)).result()
+    except BrokenProcessPool:
+        try:
+            sha, size, mtime = file_identity(f)
+        except OSError:
+            sha, size, mtime = "", 0, ""
+        res = FileResult(str(f.resolve()), f.name, sha, size, mtime)
+        return _fail(res, policy, "unreadable_file",
+                     f"{f.name}: the reader crashed on this file (file)")
 
 
 def _load_codebook(codebook: Any) -> Any:

@@ -171,6 +171,10 @@ def read_file(path: str | os.PathLike[str], codebook: Any, *, layout: str | None
     except MemoryError:
         return _fail(res, policy, "unreadable_file", f"{path.name}: out of memory while reading "
                                                      f"(file)")
+    except Exception as exc:  # a defect must cost this file only, never the whole import
+        return _fail(res, policy, "unreadable_file",
+                     f"{path.name}: could not be read ({type(exc).__name__}: "
+                     f"{' '.join(str(exc).split())[:160]}) (file)")
     return res
 
 
@@ -539,7 +543,7 @@ def _parse_form(rows: list[list[Any]], res: FileResult, cb: Any, policy: Exclusi
                 break
     if ans_col is None:
         ans_col = 3
-    tick_cols = _tick_columns(marker.get("tick_columns"), ans_col, hdr, width)
+    tick_cols = _tick_columns(marker.get("tick_columns"), ans_col, hdr, width, cb)
     idx = _index(cb)
     norms = _normalisers(cb)
     points_of: dict[str, list[int]] = {}  # scale id -> point of each box (one header per file)
@@ -660,7 +664,10 @@ def _parse_form(rows: list[list[Any]], res: FileResult, cb: Any, policy: Exclusi
     res.cells_json = [_dumps(cells)]
 
 
-def _tick_columns(spec: str | None, ans_col: int, hdr: list[Any], width: int) -> list[int]:
+def _tick_columns(spec: str | None, ans_col: int, hdr: list[Any], width: int,
+                  cb: Any) -> list[int]:
+    """The answer-box columns: from the marker, else the header cells right of the answer
+    column that name a scale point (a number or a point label), else the five after it."""
     if spec:
         spec = spec.replace(" ", "")
         try:
@@ -670,8 +677,19 @@ def _tick_columns(spec: str | None, ans_col: int, hdr: list[Any], width: int) ->
             return [col_index(p) for p in spec.split(",") if p]
         except ValueError:
             pass
-    cols = [j for j in range(ans_col + 1, min(width, ans_col + 12))
-            if j < len(hdr) and hdr[j] not in ("", None)]
+    labels = {label_key(str(t)) for sc in (getattr(cb, "scales", None) or {}).values()
+              for names in sc.labels.values() for t in names.values() if t}
+    cols = []
+    for j in range(ans_col + 1, min(len(hdr), ans_col + 12)):
+        v = hdr[j]
+        text = fold(_raw_text(v)) if v not in ("", None) else ""
+        if not text:
+            break
+        parts = [label_key(p) for p in text.replace("/", "\n").split("\n")]
+        if text.split()[0].isdigit() or any(p in labels for p in parts) or label_key(text) in labels:
+            cols.append(j)
+        else:
+            break
     if cols:
         return cols
     return list(range(ans_col + 1, min(width, ans_col + 6)))

@@ -56,6 +56,9 @@ def test_import_validate_status_export(tmp_path, root, messy_csv, capsys):
     assert text[0].startswith("error   unreadable_file        broken.xlsx: broken.xlsx: ")
     assert text[-1] == "1 error, 0 warning, 0 info"
 
+    assert main(["validate", "--store", store, "--codebook", cb]) == 0  # reruns the checks
+    assert capsys.readouterr().out.splitlines()[-1].startswith("1 error, ")
+
     assert main(["status", "--store", store]) == 0
     status = capsys.readouterr().out
     assert "ningbo_apparel [ningbo_apparel]: 1 files, 40 rows" in status

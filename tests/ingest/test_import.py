@@ -172,6 +172,7 @@ def test_failed_files_have_one_line_errors(imported, name, message):
 def test_summary_text(imported):
     summary, _, _ = imported
     text = summary.summary()
+    assert summary._repr_html_().startswith("<pre>files read: ")
     assert text.splitlines()[0] == "files read: 10 of 17 (10 imported, 0 unchanged, 7 failed)"
     assert "rows quarantined: " in text and "findings: " in text
     # abc, 7, 9, a row without firm id, two ticked boxes, answer and tick disagree
@@ -316,3 +317,43 @@ def test_sheet_over_the_row_limit_is_refused(tmp_path, cb, rows):
     p = write_wide(tmp_path / "w.xlsx", cb, rows[:30])
     res = read_file(p, cb, limits=Limits(max_rows=10))
     assert res.status == "failed" and "more than the limit of 10" in res.error
+
+
+def _crashing_work(path):
+    import os
+
+    import surveykit.ingest as ingest
+
+    if path.endswith("boom.xlsx"):
+        os._exit(3)  # a native reader that takes its process down
+    return ingest._real_work(path)
+
+
+def test_a_crashing_reader_fails_its_file_only(tmp_path, cb, rows, monkeypatch):
+    import multiprocessing as mp
+
+    import surveykit.ingest as ingest
+
+    if "fork" not in mp.get_all_start_methods():
+        pytest.skip("needs fork to patch the worker function")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(5):
+        write_form(folder / f"f{i}.xlsx", cb, {**rows[i], "firm_id": f"Z{i}"})
+    write_form(folder / "boom.xlsx", cb, rows[9])
+    monkeypatch.setattr(ingest, "_PARALLEL_MIN_FILES", 2)
+    monkeypatch.setattr(ingest, "_real_work", ingest._work, raising=False)
+    monkeypatch.setattr(ingest, "_work", _crashing_work)
+    s = import_paths([folder], cb, tmp_path / "s.sqlite", jobs=2)
+    assert {Path(p).name: v for p, v in s.files.items()} == {
+        **{f"f{i}.xlsx": "imported" for i in range(5)}, "boom.xlsx": "failed"}
+    assert s.errors[str(folder / "boom.xlsx")] == "boom.xlsx: the reader crashed on this file (file)"
+
+
+def test_form_without_marker_finds_its_boxes(tmp_path, cb, rows):
+    p = write_form(tmp_path / "f.xlsx", cb, rows[0], marker=False,
+                   ticks={"LEARN1": (4, "√"), "GVC2": (0, "√")})
+    res = read_file(p, cb)
+    assert res.status == "ok" and res.layout == "form"
+    assert res.coded[0][res.items.index("LEARN1")] == 5
+    assert res.coded[0][res.items.index("GVC2")] == 1

@@ -33,6 +33,9 @@ from functools import cached_property
 import numpy as np
 
 __all__ = [
+    "StandardizedAll",
+    "EngineRefit",
+    "bootstrap_engine",
     "draw_indices",
     "bootstrap_draws",
     "BootstrapResult",
@@ -404,6 +407,23 @@ class EngineRefit:
         if self.extra is not None:
             parts.append(np.atleast_1d(self.extra(eng, sol.theta)))
         return np.concatenate(parts)
+
+
+class StandardizedAll:
+    """``extra`` statistic for :func:`bootstrap_engine`: the std.all value of every row.
+
+    Returns lavaan's ``std.all`` of every parameter-table row of the refit,
+    then of every ``:=`` parameter (evaluated at the standardized values), so
+    standardized estimates get their intervals from the same draws.
+    """
+
+    def __call__(self, engine, theta: np.ndarray) -> np.ndarray:
+        from surveykit.sem.standardize import standardize
+
+        std = standardize(engine, theta, kind="all")
+        if not engine.pt.defined:
+            return std
+        return np.concatenate([std, np.atleast_1d(engine.defined_values(std))])
 
 
 def bootstrap_engine(engine, theta: np.ndarray, *, n_boot: int = 1000, seed: int | None = None,

@@ -139,11 +139,12 @@ def _pd_engine():
 
 @pytest.fixture(scope="module")
 def engine_on_lavaan_resamples():
-    from surveykit.sem.bootstrap import bootstrap_engine
+    from surveykit.sem.bootstrap import StandardizedAll, bootstrap_engine
 
     engine, theta = _pd_engine()
     idx = pd.read_csv(DATA / "PoliticalDemocracy_boot_indices.csv").to_numpy() - 1
-    return theta.size, bootstrap_engine(engine, theta, indices=[idx], jackknife=False)
+    return theta.size, bootstrap_engine(engine, theta, indices=[idx], jackknife=False,
+                                        extra=StandardizedAll())
 
 
 @pytest.mark.parametrize("kind,key", [("perc", "estimates_perc"), ("bc", "estimates_bca_simple")])
@@ -154,9 +155,36 @@ def test_engine_intervals_on_lavaan_resamples(engine_on_lavaan_resamples, kind, 
     # Same 1000 resamples; each lavaan refit is ~5e-5 from its optimum (see
     # test_refits_on_lavaan_resamples), so interpolated order statistics may
     # differ by about that much: 2e-4.
-    assert_allclose(res.ci(kind)[q:], ref[["ci.lower", "ci.upper"]].to_numpy(), rtol=0, atol=2e-4)
+    assert_allclose(res.ci(kind)[q:q + 2], ref[["ci.lower", "ci.upper"]].to_numpy(), rtol=0, atol=2e-4)
     assert res.n_failed == case("pd_boot")["n_failed"] == 0
-    assert_allclose(res.se[q:], ref["se"].to_numpy(), rtol=1e-4)
+    assert_allclose(res.se[q:q + 2], ref["se"].to_numpy(), rtol=1e-4)
+
+
+def test_engine_standardized_intervals_on_lavaan_resamples(engine_on_lavaan_resamples):
+    q, res = engine_on_lavaan_resamples
+    std = case("pd_boot")["keep_idx"]["std"]
+    # extra values: std.all of the surveykit table rows, then of ind and total;
+    # lavaan's standardizedSolution rows are matched by (lhs, op, rhs)
+    engine, _ = _pd_engine()
+    pt = engine.pt
+    keys = [(a, o, b) for a, o, b in zip(pt.lhs, pt.op, pt.rhs, strict=True)] + \
+        [(name, ":=", expr) for name, expr, _ in pt.defined]
+    ref = {(a, o, b.replace(" ", "")): (lo, hi, sd) for a, o, b, lo, hi, sd in zip(
+        std["lhs"], std["op"], std["rhs"], std["perc_lower"], std["perc_upper"], std["boot_sd"],
+        strict=True)}
+    ci = res.ci("perc")[q + 2:]
+    se = res.se[q + 2:]
+    checked = 0
+    for k, key in enumerate(keys):
+        want = ref.get((key[0], key[1], key[2].replace(" ", "")))
+        if want is None or want[2] < 1e-10:  # fixed (or standardized-to-1) rows have no spread
+            continue
+        # same resamples; standardized values inherit the ~5e-5 refit accuracy of
+        # lavaan's draws (scaled by at most ~1 through the standardization)
+        assert_allclose(ci[k], want[:2], rtol=0, atol=2e-4, err_msg=str(key))
+        assert_allclose(se[k], want[2], rtol=1e-3, err_msg=str(key))
+        checked += 1
+    assert checked >= 30
 
 
 def test_engine_bootstrap_within_monte_carlo_error_of_lavaan():

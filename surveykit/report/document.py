@@ -187,6 +187,8 @@ def _limits(results: dict, lang: str) -> list[str]:
     if results.get("simulated"):
         items.append(loc(BANNER, lang))
     for g, pg in (results.get("per_group") or {}).items():
+        if not isinstance(pg, dict):
+            continue
         prefix = f"{loc(group_label(results, g), lang)}：" if multi and lang == "zh" else (
             f"{loc(group_label(results, g), lang)}: " if multi else "")
         if (pg.get("structural") or {}).get("converged") is False:

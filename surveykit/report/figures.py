@@ -158,7 +158,7 @@ def likert_bars(results: dict, lang: str, *, key: str = "fig-likert") -> str | N
     if k < 2 or k > 7:
         return None
     colors = _DIVERGING[k]
-    groups = [g for g in results.get("per_group", {}) if results["per_group"][g].get("item_stats")]
+    groups = [g for g, pg in (results.get("per_group") or {}).items() if isinstance(pg, dict) and pg.get("item_stats")]
     constructs = list(results.get("constructs") or {})
     rows: list[tuple[str, str, list[float]]] = []
     for c in constructs:
@@ -265,7 +265,7 @@ def path_diagram(results: dict, group: str, lang: str, *, key: str = "fig-paths"
     arrows with p < ``alpha`` are solid and heavy, the others thin and dashed.
     Covariances are not drawn.
     """
-    st = (results.get("per_group", {}).get(group) or {}).get("structural") or {}
+    st = ((results.get("per_group") or {}).get(group) or {}).get("structural") or {}
     paths = [p for p in st.get("paths") or [] if p.get("lhs") and p.get("rhs")]
     if not paths:
         return None

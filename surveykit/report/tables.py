@@ -196,12 +196,15 @@ def _groups(results: dict) -> list[str]:
     for g in results.get("per_group", {}):
         if g not in groups:
             groups.append(g)
-    return [g for g in groups if g in results.get("per_group", {})]
+    per_group = results.get("per_group") or {}
+    return [g for g in groups if isinstance(per_group.get(g), dict)]
 
 
 def group_label(results: dict, group: str) -> dict:
     """The bilingual label of a cluster (its id when the bundle has none)."""
     label = (results.get("group_labels") or {}).get(group)
+    if not isinstance(label, dict):
+        label = ((results.get("per_group") or {}).get(group) or {}).get("label")
     return label if isinstance(label, dict) else {"zh": group, "en": group}
 
 

@@ -370,3 +370,38 @@ def test_cli_report(tmp_path, capsys):
                                        f"(a folder written by `surveykit analyze`).\n")
     assert main(["report", str(bundle), "--format", "pdf"]) == 2
     assert "'pdf' is not one of html, md, docx, tex" in capsys.readouterr().err
+
+
+def _key_paths(node, prefix=(), depth=0):
+    if isinstance(node, dict) and depth < 3:
+        for k, v in node.items():
+            yield (*prefix, k)
+            yield from _key_paths(v, (*prefix, k), depth + 1)
+
+
+def test_any_missing_or_null_part_is_left_out_not_a_crash(tmp_path):
+    """Every key down to three levels, removed or set to null, still builds a document."""
+    import copy
+
+    from surveykit.report.document import build_document
+
+    bundle = make_bundle(tmp_path, scope="comparison", hostile=False)
+    results = json.loads((bundle / "results.json").read_text(encoding="utf-8"))
+    manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+    paths = [p for p in _key_paths(results)
+             if len(p) > 1 and (p[0] == "comparison" or p[:2] == ("per_group", "yongkang_hardware"))]
+    assert len(paths) > 30
+    for path in paths:
+        for mode in ("drop", "null"):
+            broken = copy.deepcopy(results)
+            parent = broken
+            for k in path[:-1]:
+                parent = parent[k]
+            if mode == "drop":
+                del parent[path[-1]]
+            else:
+                parent[path[-1]] = None
+            doc = build_document(broken, manifest, "en", bundle)
+            assert doc.sections[-1].id == "provenance", path
+            for t in doc.tables:
+                t.body("en")

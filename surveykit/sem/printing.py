@@ -90,7 +90,8 @@ def _param_lines(res, est, lv: set, dependent: set) -> list[str]:
         for r in rows.itertuples():
             if key in ("=~", "~", "~~cov") and r.lhs != current:
                 current = r.lhs
-                out.append(f"  {r.lhs} {r.op}")
+                dot = "." if key == "~~cov" and r.lhs in dependent else ""
+                out.append(f"  {dot}{r.lhs} {r.op}")
             if key in ("=~", "~", "~~cov"):
                 name = r.rhs
                 dot = "." if key == "~~cov" and r.rhs in dependent else ""

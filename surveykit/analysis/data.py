@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,7 +86,7 @@ def load_groups(store, groups: tuple[str, ...] = (), *, include_flagged: bool = 
     files = store.imports()
     findings = store.findings()
     policy = store.policy()
-    policy_dict = policy.to_dict() if hasattr(policy, "to_dict") else dict(getattr(policy, "__dict__", {}))
+    policy_dict = json.loads(policy.to_json())
     out = []
     for qid in wanted:
         cb = stored_codebook(store, qid)

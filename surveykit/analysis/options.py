@@ -35,7 +35,8 @@ class AnalysisOptions:
     seed : int
         Seed of every random step (bootstrap, parallel analysis).
     include_flagged : bool
-        Analyse rows flagged with warnings (careless responding, duplicates).
+        Analyse rows flagged with warnings (careless responding, duplicates);
+        rows with errors are quarantined and never analysed.
     alpha : float
         Significance level of tests and intervals (1 - confidence level).
     efa_method, efa_rotation : str
@@ -58,7 +59,7 @@ class AnalysisOptions:
     missing: str = "listwise"
     bootstrap: int = 2000
     seed: int = 2010
-    include_flagged: bool = False
+    include_flagged: bool = True
     alpha: float = 0.05
     efa_method: str = "minres"
     efa_rotation: str = "oblimin"

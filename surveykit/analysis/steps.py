@@ -257,22 +257,11 @@ def composite_step(composites: pd.DataFrame, codebook: Codebook, equations: list
 
 
 def free_parameters(model_text: str, items: pd.DataFrame) -> int:
-    """Free parameters of the model as surveykit.sem would estimate it (single group)."""
+    """Free parameters of the model as surveykit.sem estimates it in one group."""
     from surveykit.sem.partable import build_partable
     from surveykit.sem.syntax import parse_rows
 
-    try:
-        table = build_partable(parse_rows(model_text), list(items.columns), n_groups=1)
-        return int(table.npar) if hasattr(table, "npar") else int((table["free"] > 0).sum())
-    except Exception:
-        # a rough count is enough for the sample-size rule when the builder's API differs
-        from surveykit import parse_model
-
-        t = parse_model(model_text)
-        n_ind = (t["op"] == "=~").sum()
-        n_lv = t.loc[t["op"] == "=~", "lhs"].nunique()
-        return int(2 * n_ind - n_lv + (t["op"] == "~").sum() + (t["op"] == "~~").sum()
-                   + n_lv + n_lv * (n_lv - 1) // 2)
+    return build_partable(parse_rows(model_text), data_names=list(items.columns), ngroups=1).nfree
 
 
 def analyse_group(group: GroupData, model_text: str,

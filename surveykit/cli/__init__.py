@@ -21,6 +21,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("surveykit.cli.ingest_cmds", "validate_cmd"),
     "status": ("surveykit.cli.ingest_cmds", "status_cmd"),
     "export": ("surveykit.cli.ingest_cmds", "export_cmd"),
+    "analyze": ("surveykit.cli.analysis_cmds", "analyze"),
+    "rerun": ("surveykit.cli.analysis_cmds", "rerun"),
     "codebook": ("surveykit.cli.codebook_cmds", "codebook"),
     "demo": ("surveykit.cli.demo_cmd", "demo"),
     "template": ("surveykit.cli.codebook_cmds", "template"),

@@ -208,7 +208,7 @@ def analyze(store: Any, model: str | Path, *, options: AnalysisOptions | None = 
         "schema": "surveykit.results/1",
         "simulated": simulated,
         "title": _TITLE,
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "scope": "comparison" if comparison else "cluster",
         "groups": [g.id for g in groups],
         "group_labels": labels,
@@ -243,7 +243,7 @@ def _manifest(groups, files, model_text, model_path, opts, store, simulated) -> 
                        "layout": row.layout})
     return {
         "schema": "surveykit.manifest/1",
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "command": " ".join(["surveykit", *sys.argv[1:]]) if Path(sys.argv[0]).name == "surveykit" else None,
         "simulated": simulated,
         "store": {"path": str(getattr(store, "path", store))},

@@ -395,18 +395,24 @@ def _parse_wide(rows: list[list[Any]], res: FileResult, cb: Any, policy: Exclusi
         coded_cols.append(coded_col)
         items.append(item_id)
         letter = col_letter(m.column)
+        append = res.recodes.append
         for i, out in events:
             raw = col[i]
-            raw_maps.setdefault(i, {})[f"{letter}{row_numbers[i]}"] = raw
+            cell = f"{letter}{row_numbers[i]}"
+            mp = raw_maps.get(i)
+            if mp is None:
+                mp = raw_maps[i] = {}
+            mp[cell] = raw
+            text = raw if type(raw) is str else _raw_text(raw)
             if out.problem:
                 rn = row_numbers[i]
                 _finding(res, policy, out.problem,
-                         f"{res.name}: {item_id} = {_raw_text(raw)!r} {out.detail or ''}".rstrip(),
-                         row_index=i, sheet=sheet, cell=f"{letter}{rn}", row=rn, item=item_id,
-                         value=_raw_text(raw)[:200])
+                         f"{res.name}: {item_id} = {text!r} {out.detail or ''}".rstrip(),
+                         row_index=i, sheet=sheet, cell=cell, row=rn, item=item_id,
+                         value=text[:200])
             if out.rule and not (csv_source and out.rule == "numeric_string"):
-                res.recodes.append((i, sheet, f"{letter}{row_numbers[i]}", item_id, _raw_text(raw),
-                                    None if out.value is None else str(out.value), out.rule))
+                append((i, sheet, cell, item_id, text,
+                        None if out.value is None else str(out.value), out.rule))
     res.items = items
     rid_pos = items.index(rid)
     resp = [_respondent_text(v) for v in coded_cols[rid_pos]]

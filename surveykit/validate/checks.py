@@ -144,9 +144,9 @@ def mahalanobis_d2(x: np.ndarray) -> np.ndarray:
     if xc.shape[0] <= xc.shape[1] + 1:
         return out
     d = xc - xc.mean(axis=0)
-    s = np.cov(xc, rowvar=False)
+    s = d.T @ d / (xc.shape[0] - 1)
     inv = np.linalg.pinv(s)
-    out[complete] = np.einsum("ij,jk,ik->i", d, inv, d)
+    out[complete] = ((d @ inv) * d).sum(axis=1)
     return out
 
 
@@ -212,6 +212,18 @@ def antonym_consistency(x: np.ndarray, pairs: list[tuple[int, int]], min_pairs: 
     return _rowwise_corr(a, b, min_pairs)
 
 
+def _one_blas_thread() -> Any:
+    """Limit BLAS to one thread: the matrices here are at most items x items, and a
+    multithreaded BLAS on a busy machine is many times slower than one thread."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # optional; without it BLAS keeps its own default
+        from contextlib import nullcontext
+
+        return nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def check_rows(rows: list[Row], codebook: Any, policy: ExclusionPolicy | None = None
                ) -> list[tuple[int, Finding]]:
     """Run the row and sample checks of one questionnaire.
@@ -229,6 +241,12 @@ def check_rows(rows: list[Row], codebook: Any, policy: ExclusionPolicy | None = 
     -------
     list of (response id, Finding)
     """
+    with _one_blas_thread():
+        return _check_rows(rows, codebook, policy)
+
+
+def _check_rows(rows: list[Row], codebook: Any, policy: ExclusionPolicy | None = None
+                ) -> list[tuple[int, Finding]]:
     policy = policy or ExclusionPolicy()
     if not rows:
         return []
@@ -250,7 +268,7 @@ def check_rows(rows: list[Row], codebook: Any, policy: ExclusionPolicy | None = 
         src = [k for k, it in enumerate(items) if it in col]
         dst = [col[items[k]] for k in src]
         block = np.empty((len(members), len(items)), dtype=object)
-        block[:] = [list(rows[i].coded) for i in members]
+        block[:] = [rows[i].coded for i in members]
         grid[np.ix_(members, dst)] = block[:, src]
         present[np.ix_(members, dst)] = True
     lik_pos = [col[i] for i in lik_ids]

@@ -24,6 +24,12 @@ the number of groups.
   ``aic = -2 loglik + 2 npar``; ``bic = -2 loglik + npar log N``;
   ``bic2 = -2 loglik + npar log((N + 2)/24)``
 
+Where surveykit differs from lavaan 0.6-14: with fixed covariates *and* a mean
+structure lavaan's GFI (hence AGFI, PGFI) weights the moments in a way not
+reproduced here; surveykit leaves the covariates' own moments out of both
+quadratic forms (which matches lavaan exactly without a mean structure); the
+values differ in the third decimal.
+
 References
 ----------
 lavaan ``R/lav_fit_cfi.R``, ``lav_fit_rmsea.R``, ``lav_fit_srmr.R``,

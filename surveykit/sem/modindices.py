@@ -15,6 +15,7 @@ identified when added, e.g. a covariance that duplicates a regression) are
 dropped, as lavaan drops them.  ``sepc_lv`` and ``sepc_all`` are the expected
 changes standardized like the parameters themselves.
 
+Parameters the model fixes at zero (``visual ~~ 0*textual``) are candidates.
 Where surveykit differs from lavaan 0.6-14: regressions of fixed covariates
 (``fixed.x``) and parameters that are fixed in the model (marker loadings,
 which lavaan lists when the model has equality constraints) are not
@@ -46,6 +47,8 @@ def candidates(pt: ParTable) -> list[tuple[str, str, str, int]]:
     other = {v for v in pt.ov_names if v not in ov_ind and v not in x_set and v not in eqs_set}
     have = set()
     for i in range(pt.nrow):
+        if pt.free[i] == 0 and pt.ustart[i] == 0 and pt.exo[i] == 0:
+            continue  # fixed to zero by the model: freeing it is a candidate change
         have.add((pt.lhs[i], pt.op[i], pt.rhs[i], int(pt.group[i])))
         if pt.op[i] == "~~":
             have.add((pt.rhs[i], pt.op[i], pt.lhs[i], int(pt.group[i])))

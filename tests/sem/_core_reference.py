@@ -46,7 +46,9 @@ def options(case: str) -> tuple[str, dict]:
         return "HolzingerSwineford1939", {"group": "school",
                                           "group_equal": tuple(c.get("group_equal") or ()),
                                           "group_partial": tuple(c.get("group_partial") or ())}
-    kw = {"hs_cfa_stdlv": {"std_lv": True}, "hs_cfa_means": {"meanstructure": True}}.get(case, {})
+    kw = {"hs_cfa_stdlv": {"std_lv": True}, "hs_cfa_means": {"meanstructure": True},
+          "hs_higher_order_stdlv": {"std_lv": True},
+          "hs_mimic_means": {"meanstructure": True}}.get(case, {})
     return "HolzingerSwineford1939", kw
 
 

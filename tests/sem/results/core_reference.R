@@ -151,6 +151,21 @@ textual =~ x4 + x5 + x6"
 fit <- cfa(vec_model, data = hs, group = "school")
 cases$hs_school_vectors <- record(fit, vec_model, "cfa(model, data = hs, group = 'school')")
 
+# a second-order factor, a MIMIC model with an observed outcome, orthogonal-looking
+# fixed covariances and a mean structure with fixed covariates
+ho_model <- paste(hs_model, "g =~ visual + textual + speed", sep = "\n")
+fit <- cfa(ho_model, data = hs)
+cases$hs_higher_order <- record(fit, ho_model, "cfa(model, data = hs)", mi = TRUE)
+fit <- cfa(ho_model, data = hs, std.lv = TRUE)
+cases$hs_higher_order_stdlv <- record(fit, ho_model, "cfa(model, data = hs, std.lv = TRUE)")
+mimic_model <- "visual =~ x1 + x2 + x3
+textual =~ x4 + x5 + x6
+visual ~ ageyr + sex
+x9 ~ visual + textual
+visual ~~ 0*textual"
+fit <- sem(mimic_model, data = hs, meanstructure = TRUE)
+cases$hs_mimic_means <- record(fit, mimic_model, "sem(model, data = hs, meanstructure = TRUE)", mi = TRUE)
+
 # lavaan's default optimiser (nlminb, rel.tol = 1e-10) stops a little early in
 # some models; refitted with BFGS at reltol = 1e-14 these cases give the exact
 # optimum, against which surveykit's estimates are checked at 1e-5 or better.

@@ -491,7 +491,9 @@ def fiml(model: MomentModel, data: Sequence[np.ndarray], *, df: int,
             sc = fiml_casewise_scores(pt, mu, sigma) @ delta
             B0 = sc.T @ sc / N
             meat += B0
-            trace += pt.n / N * np.sum(J * np.linalg.inv(W).T) - np.sum(B0 * Hinv.T)
+            # lavaan's yuan.bentler.mplus trace: the h1 term of each group is not
+            # weighted, the h0 term is (B0 here already carries n_g / N)
+            trace += np.sum(J * np.linalg.inv(W).T) - np.sum(B0 * Hinv.T)
         vrob = Hinv @ meat @ Hinv / N
     # SRMR and RMR against the EM moments (lavaan's srmr_bentler with means)
     srmr = rmr = 0.0

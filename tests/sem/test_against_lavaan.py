@@ -66,8 +66,14 @@ CASES = {
     "hs_school_configural_mlr": ("cfa", HS, {"group": "school", "estimator": "MLR"}),
     "hs_school_metric_mlr": ("cfa", HS, {"group": "school", "estimator": "MLR",
                                          "group_equal": ("loadings",)}),
+    "pd_sem_eqcon_mlr": ("sem", PD, {"estimator": "MLR"}),
+    "pd_sem_shared_mlr": ("sem", PD, {"estimator": "MLR"}),
     "hs_cfa_fiml": ("cfa", HSM, {"missing": "ml"}),
     "hs_cfa_fiml_mlr": ("cfa", HSM, {"missing": "ml", "estimator": "MLR"}),
+    "hs_school_metric_fiml": ("cfa", HSM, {"missing": "ml", "group": "school",
+                                           "group_equal": ("loadings",)}),
+    "hs_school_metric_fiml_mlr": ("cfa", HSM, {"missing": "ml", "group": "school",
+                                               "group_equal": ("loadings",), "estimator": "MLR"}),
     "hs_cfa_listwise": ("cfa", HSM, {}),
 }
 
@@ -76,7 +82,8 @@ CASES = {
 # the == constraints lavaan uses an augmented-Lagrangian nlminb whose solution
 # is 1.2e-4 from the constrained optimum in the weakest direction; in the
 # two-group configural model 1.6e-5.
-LAVAAN_EARLY = {"pd_sem_eqcon": 2e-4, "pd_sem_shared": 2e-4,
+LAVAAN_EARLY = {"pd_sem_eqcon": 2e-4, "pd_sem_shared": 2e-4, "pd_sem_eqcon_mlr": 2e-4,
+                "pd_sem_shared_mlr": 2e-4,
                 "hs_school_configural": 3e-5, "hs_school_configural_mlr": 3e-5}
 
 # lavaan's fitMeasures name -> surveykit's where they differ

@@ -252,6 +252,14 @@ case <- case_common(fit, pd_model, "sem(model, data = PoliticalDemocracy, estima
 case$r2 <- r2(fit)
 cases$pd_sem_mlr <- case
 
+# equality constraints under MLR: explicit == and shared labels
+fit <- sem(pd_model_eq, data = pd, estimator = "MLR")
+cases$pd_sem_eqcon_mlr <- case_common(fit, pd_model_eq,
+                                      "sem(model, data = PoliticalDemocracy, estimator = \"MLR\")")
+fit <- sem(pd_model_shared, data = pd, estimator = "MLR")
+cases$pd_sem_shared_mlr <- case_common(fit, pd_model_shared,
+                                       "sem(model, data = PoliticalDemocracy, estimator = \"MLR\")")
+
 mlr_conf <- cfa(hs_model, data = hs, group = "school", estimator = "MLR")
 mlr_metric <- cfa(hs_model, data = hs, group = "school", estimator = "MLR",
                   group.equal = "loadings")
@@ -293,6 +301,18 @@ case <- case_common(fit, hs_model,
                     "cfa(model, data = HolzingerSwineford1939_missing, missing = \"ml\", estimator = \"MLR\")")
 case$r2 <- r2(fit)
 cases$hs_cfa_fiml_mlr <- case
+
+# two groups with missing values and equal loadings (FIML, ML and MLR)
+fit <- cfa(hs_model, data = hs_miss, missing = "ml", group = "school", group.equal = "loadings")
+case <- case_common(fit, hs_model,
+                    "cfa(model, data = HolzingerSwineford1939_missing, missing = \"ml\", group = \"school\", group.equal = \"loadings\")")
+case$group_labels <- I(lavInspect(fit, "group.label"))
+cases$hs_school_metric_fiml <- case
+fit <- cfa(hs_model, data = hs_miss, missing = "ml", group = "school", group.equal = "loadings",
+           estimator = "MLR")
+case <- case_common(fit, hs_model,
+                    "cfa(model, data = HolzingerSwineford1939_missing, missing = \"ml\", group = \"school\", group.equal = \"loadings\", estimator = \"MLR\")")
+cases$hs_school_metric_fiml_mlr <- case
 
 fit <- cfa(hs_model, data = hs_miss)
 case <- case_common(fit, hs_model,

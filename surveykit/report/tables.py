@@ -926,40 +926,95 @@ def to_markdown(table: Table, lang: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+LATEX_PACKAGES = ("booktabs", "array", "longtable", "tabularx", "xltabular", "adjustbox")
+LONG_TABLE_ROWS = 40  # more rows than fit a page: longtable / xltabular, which break across pages
+_LONG_TEXT = 28  # characters: a text column with longer entries wraps (an X column)
+
+
+def _latex_text(text: str, *, wrap: bool) -> str:
+    """Escape a cell; in a wrapping column, let tokens without spaces (hashes, paths) break."""
+    if not wrap:
+        return escape.latex(text)
+    words = []
+    for word in text.split(" "):
+        if len(word) > 16:
+            chunks = [word[i:i + 6] for i in range(0, len(word), 6)]
+            words.append("\\allowbreak{}".join(escape.latex(c) for c in chunks))
+        else:
+            words.append(escape.latex(word))
+    return " ".join(words)
+
+
 def to_latex(table: Table, lang: str, *, force_number: bool = False) -> str:
-    """A booktabs table (``table`` float with ``tabular``), caption above, notes below.
+    """A booktabs table, caption above, notes below.
+
+    Short tables are ``table`` floats: a ``tabular`` shrunk to the line width
+    when too wide, or a ``tabularx`` whose long text columns wrap.  Tables of
+    more than :data:`LONG_TABLE_ROWS` rows use ``longtable`` (or ``xltabular``)
+    and break across pages with the header repeated.  Packages:
+    :data:`LATEX_PACKAGES`.
 
     ``force_number`` sets LaTeX's table counter so that the number matches the
     report's (used in the stand-alone document; a fragment pasted into a thesis
     takes the thesis's numbering).
     """
     esc = escape.latex
-    ncols = len(table.columns)
-    spec = "".join("r" if num else "l" for num in table.numeric_columns())
-    if spec:
+    header = table.header(lang)
+    body = table.body(lang, minus="−")
+    numeric = table.numeric_columns()
+    wrap = [not num and max([len(h) for h in [header[j]]] + [len(r[j]) for r in body]) > _LONG_TEXT
+            for j, num in enumerate(numeric)]
+    # Long text wraps: in an X column (tabularx) when the numbers leave room, else in a
+    # fixed-width column of a table shrunk to the line width.
+    has_x = any(wrap) and sum(numeric) <= 4
+    wrapped = ">{\\raggedright\\arraybackslash}" + ("X" if has_x else "p{3.8cm}")
+    spec = "".join("r" if num else wrapped if w else "l" for num, w in zip(numeric, wrap, strict=True))
+    if spec.startswith("r"):
         spec = "l" + spec[1:]  # the first column names the row
-    lines = [f"% {table.label(lang)}: {esc(loc(table.caption, lang))} (surveykit table '{table.key}')"]
-    if force_number:
-        lines.append(f"\\setcounter{{table}}{{{table.number - 1}}}")
-    lines += ["\\begin{table}[htbp]", "\\centering"]
-    if ncols > 8:
-        lines += ["\\footnotesize", "\\setlength{\\tabcolsep}{3pt}"]
-    else:
-        lines.append("\\small")
-    lines += [f"\\caption{{{esc(loc(table.caption, lang))}}}",
-              f"\\label{{tab:{table.key.replace('_', '-')}}}",
-              f"\\begin{{tabular}}{{{spec}}}", "\\toprule",
-              " & ".join(esc(h) for h in table.header(lang)) + " \\\\", "\\midrule"]
-    for row_cells, row in zip(table.rows, table.body(lang, minus="−"), strict=True):
+    long = len(body) > LONG_TABLE_ROWS
+    caption = esc(loc(table.caption, lang))
+    label = f"\\label{{tab:{table.key.replace('_', '-')}}}"
+    head = " & ".join(esc(h) for h in header) + " \\\\"
+    rows = []
+    for row_cells, row in zip(table.rows, body, strict=True):
         cells = []
-        for cell, text in zip(row_cells, row, strict=True):
-            t = esc(text)
+        for cell, text, w in zip(row_cells, row, wrap, strict=True):
+            t = _latex_text(text, wrap=w)
             cells.append(f"\\textbf{{{t}}}" if cell.strong and text else t)
-        lines.append(" & ".join(cells) + " \\\\")
-    lines += ["\\bottomrule", "\\end{tabular}"]
+        rows.append(" & ".join(cells) + " \\\\")
+    note = None
     if table.notes:
         note = ("\\textit{注：}" if lang == "zh" else "\\textit{Note.} ") + " ".join(
             esc(loc(n, lang)) for n in table.notes)
+    size = "\\footnotesize" if len(header) > 8 or long else "\\small"
+    lines = [f"% {table.label(lang)}: {caption} (surveykit table '{table.key}')",
+             "% needs \\usepackage{" + ",".join(LATEX_PACKAGES) + "}"]
+    if force_number:
+        lines.append(f"\\setcounter{{table}}{{{table.number - 1}}}")
+    if long:
+        env = "xltabular" if has_x else "longtable"
+        width = "{\\linewidth}" if has_x else ""
+        lines += ["\\begingroup", size, "\\setlength{\\tabcolsep}{4pt}",
+                  f"\\begin{{{env}}}{width}{{{spec}}}",
+                  f"\\caption{{{caption}}}{label} \\\\", "\\toprule", head, "\\midrule", "\\endfirsthead",
+                  "\\toprule", head, "\\midrule", "\\endhead", "\\bottomrule", "\\endlastfoot", *rows,
+                  f"\\end{{{env}}}"]
+        if note:
+            lines += [f"{{\\footnotesize {note}\\par}}"]
+        lines.append("\\endgroup")
+        return "\n".join(lines) + "\n"
+    lines += ["\\begin{table}[htbp]", "\\centering", size]
+    if len(header) > 8:
+        lines.append("\\setlength{\\tabcolsep}{3pt}")
+    lines += [f"\\caption{{{caption}}}", label]
+    if has_x:
+        lines += [f"\\begin{{tabularx}}{{\\linewidth}}{{{spec}}}", "\\toprule", head, "\\midrule", *rows,
+                  "\\bottomrule", "\\end{tabularx}"]
+    else:
+        # shrink, never enlarge, a table wider than the text
+        lines += ["\\begin{adjustbox}{max width=\\linewidth}", f"\\begin{{tabular}}{{{spec}}}", "\\toprule",
+                  head, "\\midrule", *rows, "\\bottomrule", "\\end{tabular}", "\\end{adjustbox}"]
+    if note:
         lines += ["\\par\\smallskip", f"\\parbox{{\\linewidth}}{{\\footnotesize {note}}}"]
     lines.append("\\end{table}")
     return "\n".join(lines) + "\n"
@@ -973,8 +1028,8 @@ def latex_document(tables: Sequence[Table], lang: str, *, title: str, banner: st
     else:
         head = ["\\documentclass[11pt]{article}", "\\usepackage{xeCJK}"]
     head += ["% Compile with xelatex: the tables may hold Chinese text.",
-             "\\usepackage{booktabs}", "\\usepackage[margin=2cm]{geometry}", "\\usepackage{xcolor}",
-             "\\usepackage{float}", "\\begin{document}", f"\\section*{{{esc(title)}}}"]
+             "\\usepackage{" + ",".join(LATEX_PACKAGES) + "}", "\\usepackage[margin=2cm]{geometry}",
+             "\\usepackage{xcolor}", "\\begin{document}", f"\\section*{{{esc(title)}}}"]
     if banner:
         head.append(f"\\noindent\\fcolorbox{{red}}{{yellow}}{{\\parbox{{0.95\\linewidth}}{{\\textbf{{{esc(banner)}}}}}}}")
     body = [to_latex(t, lang, force_number=True) for t in tables]

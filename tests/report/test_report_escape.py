@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+import shutil
+import subprocess
 
 import pytest
 from hypothesis import given
@@ -96,10 +98,14 @@ def test_latex_tables_escape_data_and_keep_their_shape(comparison_bundle):
         tex = (comparison_bundle / "report" / f"tables.{lang}.tex").read_text(encoding="utf-8")
         assert LATEX_HOSTILE not in tex and "R\\&D\\_100\\% \\{x\\}" in tex
         assert SCRIPT not in tex
-        assert tex.count("\\begin{table}") == tex.count("\\end{table}") == tex.count("\\toprule") \
-            == tex.count("\\bottomrule") == tex.count("\\setcounter{table}")
+        n = len(list((comparison_bundle / "report" / lang).glob("table*.tex")))
+        # one caption, one bottom rule and one forced number per table, in floats or longtables
+        assert tex.count("\\caption{") == tex.count("\\bottomrule") == tex.count("\\setcounter{table}") == n
+        assert tex.count("\\begin{table}") == tex.count("\\end{table}")
+        assert tex.count("\\begin{longtable}") + tex.count("\\begin{xltabular}") >= 4  # 44-row tables
         assert tex.rstrip().endswith("\\end{document}")
     fragment = (comparison_bundle / "report" / "en" / "table03_findings_ningbo_apparel.tex").read_text(encoding="utf-8")
+    assert "\\begin{tabularx}{\\linewidth}" in fragment  # long text wraps
     body = fragment.split("\\midrule\n")[1].split("\\bottomrule")[0]
     rows = [line for line in body.splitlines() if line.endswith("\\\\")]
     assert len(rows) == 5
@@ -128,3 +134,18 @@ def test_docx_tables_are_numbered_captioned_and_clean(comparison_bundle):
     assert clean in cells
     assert not any(re.search("[\x00-\x08\x0b\x0c\x0e-\x1f]", c) for c in cells)
     assert any(LATEX_HOSTILE in c for c in cells)
+
+
+@pytest.mark.skipif(shutil.which("xelatex") is None, reason="xelatex (TeX Live) is not installed")
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_latex_document_compiles(comparison_bundle, tmp_path, lang):
+    source = comparison_bundle / "report" / f"tables.{lang}.tex"
+    shutil.copy(source, tmp_path / source.name)
+    proc = subprocess.run(["xelatex", "-interaction=nonstopmode", "-halt-on-error", source.name], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    log = (tmp_path / f"tables.{lang}.log").read_text(encoding="utf-8", errors="replace")
+    assert "Missing character" not in log
+    # no table wider than the text (an overfull alignment); a long unbreakable word may stick out
+    assert re.search(r"Overfull \\hbox \([\d.]+pt too wide\) in alignment", log) is None
+    assert (tmp_path / f"tables.{lang}.pdf").stat().st_size > 20000

@@ -127,7 +127,7 @@ def sem(model: str, data, *, group: str | None = None, estimator: str = "ML",
 
     In R: ``lavaan::sem(model, data = data)``.
     """
-    from surveykit.sem.estimate import MLEngine, sample_stats
+    from surveykit.sem.estimate import MLEngine, blas_single_thread, sample_stats
     from surveykit.sem.partable import build_partable
     from surveykit.sem.results import SEMResult
     from surveykit.sem.syntax import parse_rows
@@ -163,51 +163,55 @@ def sem(model: str, data, *, group: str | None = None, estimator: str = "ML",
             where = f" in group {labels[g]!r}" if labels else ""
             raise SurveykitError(f"data have {a.shape[0]} complete row(s){where}; "
                                  f"a model needs at least 2.")
-    if missing == "ml":
-        complete = [a[~np.isnan(a).any(axis=1)] for a in arrays]
-        start_arrays = [c if c.shape[0] > a.shape[1] else np.where(np.isnan(a), np.nanmean(a, 0), a)
-                        for c, a in zip(complete, arrays, strict=True)]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", NotPositiveDefiniteWarning)
-            engine = MLEngine(pt, sample_stats(start_arrays))
-        solution = engine.fit()
-    else:
-        engine = MLEngine(pt, sample_stats(arrays))
-        solution = engine.fit()
-    if not solution.converged:
-        warnings.warn(f"the estimation did not converge after {solution.iterations} iterations; "
-                      f"the estimates are not trustworthy.", ConvergenceWarning, stacklevel=_caller_level())
-    vcov = engine.vcov(solution.theta)
-    result = SEMResult(model=model, engine=engine, solution=solution, vcov=vcov,
-                       group_labels=labels, group=group, estimator=est, missing=missing,
-                       options=options, n_dropped=dropped)
-    df = result.df
-    if missing == "ml":
-        from surveykit.sem.fiml import fiml
-        fiml_res = fiml(result.moments(), arrays, df=df, x0=solution.theta, robust=est == "MLR")
-        solution = type(solution)(theta=np.asarray(fiml_res.x, float), fmin=solution.fmin,
-                                  iterations=solution.iterations,
-                                  converged=bool(fiml_res.converged))
-        vcov = fiml_res.vcov_robust if est == "MLR" and fiml_res.vcov_robust is not None \
-            else fiml_res.vcov
+    # one BLAS thread: SEM matrices are small, threads only contend (see blas_single_thread)
+    with blas_single_thread(len(pt.ov_names) >= 20):
+        if missing == "ml":
+            complete = [a[~np.isnan(a).any(axis=1)] for a in arrays]
+            start_arrays = [c if c.shape[0] > a.shape[1]
+                            else np.where(np.isnan(a), np.nanmean(a, 0), a)
+                            for c, a in zip(complete, arrays, strict=True)]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", NotPositiveDefiniteWarning)
+                engine = MLEngine(pt, sample_stats(start_arrays))
+            solution = engine.fit()
+        else:
+            engine = MLEngine(pt, sample_stats(arrays))
+            solution = engine.fit()
+        if not solution.converged:
+            warnings.warn(f"the estimation did not converge after {solution.iterations} "
+                          f"iterations; the estimates are not trustworthy.", ConvergenceWarning,
+                          stacklevel=_caller_level())
+        vcov = engine.vcov(solution.theta)
         result = SEMResult(model=model, engine=engine, solution=solution, vcov=vcov,
                            group_labels=labels, group=group, estimator=est, missing=missing,
-                           options=options, fiml=fiml_res, n_dropped=dropped)
-    elif est == "MLR":
-        from surveykit.sem.robust import mlr
-        rob = mlr(result.moments(), arrays, df=df)
-        result = SEMResult(model=model, engine=engine, solution=solution, vcov=rob.vcov,
-                           group_labels=labels, group=group, estimator=est, missing=missing,
-                           options=options, robust=rob, n_dropped=dropped)
-    if bootstrap:
-        from surveykit.sem.bootstrap import bootstrap_engine
-        names = [f"theta{k + 1}" for k in range(engine.q)] + [d[0] for d in pt.defined]
-        boot = bootstrap_engine(engine, solution.theta, n_boot=int(bootstrap), seed=seed,
-                                n_jobs=n_jobs, names=names, jackknife=False)
-        result = SEMResult(model=model, engine=engine, solution=solution, vcov=result.vcov,
-                           group_labels=labels, group=group, estimator=est, missing=missing,
-                           options=options, robust=result.robust, fiml=result.fiml,
-                           bootstrap=boot, n_dropped=dropped)
+                           options=options, n_dropped=dropped)
+        df = result.df
+        if missing == "ml":
+            from surveykit.sem.fiml import fiml
+            fiml_res = fiml(result.moments(), arrays, df=df, x0=solution.theta, robust=est == "MLR")
+            solution = type(solution)(theta=np.asarray(fiml_res.x, float), fmin=solution.fmin,
+                                      iterations=solution.iterations,
+                                      converged=bool(fiml_res.converged))
+            vcov = fiml_res.vcov_robust if est == "MLR" and fiml_res.vcov_robust is not None \
+                else fiml_res.vcov
+            result = SEMResult(model=model, engine=engine, solution=solution, vcov=vcov,
+                               group_labels=labels, group=group, estimator=est, missing=missing,
+                               options=options, fiml=fiml_res, n_dropped=dropped)
+        elif est == "MLR":
+            from surveykit.sem.robust import mlr
+            rob = mlr(result.moments(), arrays, df=df)
+            result = SEMResult(model=model, engine=engine, solution=solution, vcov=rob.vcov,
+                               group_labels=labels, group=group, estimator=est, missing=missing,
+                               options=options, robust=rob, n_dropped=dropped)
+        if bootstrap:
+            from surveykit.sem.bootstrap import bootstrap_engine
+            names = [f"theta{k + 1}" for k in range(engine.q)] + [d[0] for d in pt.defined]
+            boot = bootstrap_engine(engine, solution.theta, n_boot=int(bootstrap), seed=seed,
+                                    n_jobs=n_jobs, names=names, jackknife=False)
+            result = SEMResult(model=model, engine=engine, solution=solution, vcov=result.vcov,
+                               group_labels=labels, group=group, estimator=est, missing=missing,
+                               options=options, robust=result.robust, fiml=result.fiml,
+                               bootstrap=boot, n_dropped=dropped)
     _check_solution(result, _caller_level() + 1)
     return result
 

@@ -38,6 +38,7 @@ Internals for other modules (robust standard errors, bootstrap, FIML)
 from __future__ import annotations
 
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,7 +51,32 @@ from surveykit.sem.constraints import Expression, jacobian, linear_constraints
 from surveykit.sem.model import RAMModel
 from surveykit.sem.partable import ParTable
 
-__all__ = ["SampleStats", "MLEngine", "Solution", "sample_stats"]
+__all__ = ["SampleStats", "MLEngine", "Solution", "sample_stats", "blas_single_thread"]
+
+_BLAS = None
+
+
+@contextmanager
+def blas_single_thread(active: bool = True):
+    """Run the block with one BLAS thread (when ``threadpoolctl`` is installed).
+
+    The matrices of an SEM are small: a multi-threaded BLAS gains nothing on
+    them and, on a busy machine, its spinning threads slow a multigroup fit
+    of a 55-indicator model down 50-fold (measured: 0.1 s vs 8.7 s on 2 cores).
+    """
+    global _BLAS
+    if not active:
+        yield
+        return
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        yield
+        return
+    if _BLAS is None:
+        _BLAS = ThreadpoolController()
+    with _BLAS.limit(limits=1, user_api="blas"):
+        yield
 
 
 @dataclass(frozen=True)

@@ -215,8 +215,10 @@ class SEMResult:
     # ---------------------------------------------------- other analyses
     def modindices(self, *, sort: bool = False, minimum_value: float = 0.0):
         """Modification indices (lavaan's ``modindices()``: ``mi, epc, sepc_lv, sepc_all``)."""
+        from surveykit.sem.estimate import blas_single_thread
         from surveykit.sem.modindices import modification_indices
-        out = modification_indices(self.engine, self.theta)
+        with blas_single_thread(len(self.engine.pt.ov_names) >= 20):
+            out = modification_indices(self.engine, self.theta)
         if self.engine.pt.ngroups == 1:
             out = out.drop(columns="group")
         if minimum_value > 0:

@@ -171,3 +171,20 @@ def test_bootstrap_option_is_seeded_and_feeds_the_table():
     assert (ind["ci_lower"], ind["ci_upper"]) == (lo, hi)
     plain = fitted("pd_sem")
     assert "Bootstrap" in a.summary() and "Bootstrap" not in plain.summary()
+
+
+def test_large_models_run_with_one_blas_thread():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from surveykit.sem.estimate import blas_single_thread
+    with blas_single_thread():
+        inside = [i["num_threads"] for i in threadpoolctl.threadpool_info()
+                  if i["user_api"] == "blas"]
+    assert inside and all(n == 1 for n in inside)
+    # a 24-indicator, 6-factor model takes that path and converges
+    rng = np.random.default_rng(11)
+    f = rng.multivariate_normal(np.zeros(6), 0.3 + 0.7 * np.eye(6), size=300)
+    data = pd.DataFrame({f"v{j}_{i}": 0.8 * f[:, j] + 0.6 * rng.normal(size=300)
+                         for j in range(6) for i in range(4)})
+    model = "\n".join(f"f{j} =~ " + " + ".join(f"v{j}_{i}" for i in range(4)) for j in range(6))
+    res = surveykit.cfa(model, data)
+    assert res.converged and res.fit["df"] == 24 * 25 // 2 - (18 + 24 + 21)

@@ -395,7 +395,7 @@ def _neg_loglik_and_grad(model: MomentModel, pats: Sequence[Patterns]):
 
 def fiml(model: MomentModel, data: Sequence[np.ndarray], *, df: int,
          x0: np.ndarray | None = None, robust: bool = False,
-         optimize: bool = True, tol: float = 1e-10) -> FimlResult:
+         optimize: bool = True, tol: float = 1e-9) -> FimlResult:
     """Fit a model with a mean structure to incomplete data by full-information ML.
 
     Parameters
@@ -412,6 +412,9 @@ def fiml(model: MomentModel, data: Sequence[np.ndarray], *, df: int,
     optimize : bool
         Refine the start by quasi-Newton and Newton steps (``False`` evaluates
         the likelihood, χ² and standard errors at the start as given).
+    tol : float
+        Gradient tolerance of the quasi-Newton stage (per case, before the
+        final Newton step).
 
     Returns
     -------
@@ -441,13 +444,19 @@ def fiml(model: MomentModel, data: Sequence[np.ndarray], *, df: int,
     ceq = getattr(model, "ceq", None)
     converged = True
     if optimize:
+        # linear == constraints: search the feasible affine set x0 + Z z exactly
+        # (the start satisfies them), Z an orthonormal basis of the null space
         if ceq is not None and ceq.size:
-            res = minimize(f, x, jac=g, method="SLSQP", tol=tol,
-                           constraints=[{"type": "eq", "fun": lambda z: ceq @ (z - x),
-                                         "jac": lambda z: ceq}], options={"maxiter": 1000})
+            from scipy.linalg import null_space
+
+            Z = null_space(ceq)
         else:
-            res = minimize(f, x, jac=g, method="BFGS", options={"gtol": 1e-9, "maxiter": 5000})
-        x = res.x
+            Z = np.eye(x.size)
+        x0_ = x.copy()
+        res = minimize(lambda z: f(x0_ + Z @ z), np.zeros(Z.shape[1]),
+                       jac=lambda z: Z.T @ g(x0_ + Z @ z), method="BFGS",
+                       options={"gtol": tol, "maxiter": 5000})
+        x = x0_ + Z @ res.x
         converged = bool(res.success) or np.abs(g(x)).max() < 1e-6
         # Newton polish: BFGS stops on the gradient norm (~1e-9 here); one exact
         # step takes the estimates to the precision of the score equations.  The

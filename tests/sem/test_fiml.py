@@ -181,3 +181,27 @@ def test_result_object_smoke(fitted):
     assert res._repr_html_().startswith("<pre>")
     with pytest.raises(dataclasses.FrozenInstanceError):
         res.df = 3
+
+
+def test_equality_constraints_and_shared_labels_agree_under_fiml():
+    # The same restriction written as == constraints (solved on the feasible
+    # affine set) and as shared labels (one parameter) must give the same FIML
+    # solution; there is no lavaan run of this incomplete PoliticalDemocracy.
+    import pandas as pd
+
+    import surveykit
+
+    d = dataset("PoliticalDemocracy")
+    X = d.to_numpy(float).copy()
+    X[np.random.default_rng(1).random(X.shape) < 0.08] = np.nan
+    dm = pd.DataFrame(X, columns=d.columns)
+    a = surveykit.sem(case("pd_sem_eqcon")["model"], dm, missing="ml")
+    b = surveykit.sem(case("pd_sem_shared")["model"], dm, missing="ml")
+    assert a.engine.ceq.shape[0] == 3 and b.engine.ceq.shape[0] == 0
+    assert_allclose(a.fit["chisq"], b.fit["chisq"], rtol=1e-9)
+    assert a.fit["df"] == b.fit["df"] == 38
+    m = a.estimates.merge(b.estimates, on=["lhs", "op", "rhs", "group"])
+    m = m[m["op"] != "=="]
+    assert_allclose(m["est_x"], m["est_y"], atol=1e-8)
+    # SEs: constrained inverse vs reduced parameterisation, numerical Hessians
+    assert_allclose(m["se_x"], m["se_y"], atol=1e-6)

@@ -187,7 +187,9 @@ def map_columns(headers: list[Any], codebook: Any, texts: list[Any] | None = Non
     pending: list[tuple[int, str, str | None, str, float]] = []
     for j, h in enumerate(headers):
         header = "" if h is None else (h if isinstance(h, str) else _num(h))
-        item, how, score = idx.match(header) if header.strip() else (None, "none", 0.0)
+        # a number, date or boolean is never a header: skip the text matching
+        item, how, score = idx.match(header) if isinstance(h, str) and header.strip() else \
+            (None, "none", 0.0)
         if item is None and texts is not None and j < len(texts) and isinstance(texts[j], str):
             item, how, score = idx.match(texts[j])
         if not header.strip() and item is None:

@@ -243,11 +243,26 @@ def _count_ids(rows: list[list[Any]], cb: Any, col: int = 0, limit: int = 400) -
     return n
 
 
-def _header_row(rows: list[list[Any]], limit: int = 10) -> int | None:
+def _header_row(rows: list[list[Any]], cb: Any | None = None, limit: int = 10) -> int | None:
+    """The header row: the first non-empty row, or, when a codebook is given, the row of
+    the first few non-empty ones that maps to most items (a title block may sit above)."""
+    first = None
+    best, best_n = None, 0
+    seen = 0
     for i, row in enumerate(rows[:limit]):
-        if row.count("") != len(row):
-            return i
-    return None
+        if row.count("") == len(row):
+            continue
+        if first is None:
+            first = i
+            if cb is None:
+                return i
+        n = len(map_columns(row, cb).mapped)
+        if n > best_n:
+            best, best_n = i, n
+        seen += 1
+        if best_n >= max(2, len(row) // 2) or seen >= 5:
+            break
+    return best if best is not None else first
 
 
 def _detect(wb: Workbook, cb: Any) -> tuple[str | None, str | None]:
@@ -262,7 +277,7 @@ def _detect(wb: Workbook, cb: Any) -> tuple[str | None, str | None]:
         if not rows:
             continue
         n_form = _count_ids(rows, cb)
-        h = _header_row(rows)
+        h = _header_row(rows, cb)
         n_wide = 0
         if h is not None:
             n_wide = len(map_columns(rows[h], cb).mapped)
@@ -316,7 +331,7 @@ def _check_merged(wb: Workbook, res: FileResult, policy: ExclusionPolicy, first_
 def _parse_wide(rows: list[list[Any]], res: FileResult, cb: Any, policy: ExclusionPolicy,
                 wb: Workbook) -> None:
     sheet = res.sheet or ""
-    h = _header_row(rows)
+    h = _header_row(rows, cb)
     if h is None:
         raise _refuse("layout_unknown", f"{res.name}: sheet {sheet!r} is empty (sheet {sheet})")
     first = res.marker.get("first_data_row")

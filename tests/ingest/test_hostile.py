@@ -196,6 +196,7 @@ CASES = [
     # a lying dimension is not trusted: the rows present are read
     ("million_rows_declared", lambda p: write_raw_xlsx(p, sheet_row_xml(
         _table(), dimension="A1:W1000000")), "x.xlsx", "ok", "rows6"),
+    # counted while parsing (a small sheet XML) or in the XML stream before it (a large one)
     ("million_rows", lambda p: _million_rows(p, False), "x.xlsx", "failed",
      "has 1000000 rows, more than the limit of 250000"),
     ("16384_columns", _wide_columns, "x.xlsx", "failed", "16384 columns, more than the limit"),
@@ -293,6 +294,22 @@ def test_each_input_ends_cleanly_and_quickly(hostile, case):
         assert {f.item for _, f in res.findings if f.severity == "error"} == \
             {"LEARN1", "LEARN2", "employees", "sales"}
         assert res.coded[1][res.items.index("LEARN2")] is None  # -0.0 is out of range
+
+
+def test_large_sheet_xml_is_counted_before_parsing(hostile):
+    """With a cell limit small enough, the sheet XML is counted in the zip stream and the
+    sheet refused before calamine parses it."""
+    from surveykit.ingest import Limits
+
+    _, made = hostile
+    res = read_file(made["million_rows"], CB, limits=Limits(max_cells=100_000))
+    assert res.status == "failed"
+    assert res.error.endswith("a sheet has 1000000 rows, more than the limit of 250000 "
+                              "(xl/worksheets/sheet1.xml)")
+    res = read_file(made["million_rows"], CB, limits=Limits(max_cells=100_000,
+                                                            max_rows=2_000_000))
+    assert res.error.endswith("a sheet has 1000000 cells, more than the limit of 100000 "
+                              "(xl/worksheets/sheet1.xml)")
 
 
 def test_one_import_of_everything_keeps_the_good_files_in_bounded_memory(hostile):

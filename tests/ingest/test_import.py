@@ -357,3 +357,19 @@ def test_form_without_marker_finds_its_boxes(tmp_path, cb, rows):
     assert res.status == "ok" and res.layout == "form"
     assert res.coded[0][res.items.index("LEARN1")] == 5
     assert res.coded[0][res.items.index("GVC2")] == 1
+
+
+def test_title_block_above_the_header(tmp_path, cb, rows):
+    """Hand-typed sheets often carry a title and a date above the header row."""
+    p = tmp_path / "typed.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["宁波服装企业调查 数据录入"])
+    ws.append(["录入日期", "2026-11-20"])
+    ws.append([i.id for i in cb.items])
+    for r in rows[:4]:
+        ws.append([r.get(i.id) for i in cb.items])
+    wb.save(p)
+    res = read_file(p, cb)
+    assert res.status == "ok" and res.row_numbers == [4, 5, 6, 7]
+    assert res.respondents == [r["firm_id"] for r in rows[:4]]

@@ -24,11 +24,9 @@ the number of groups.
   ``aic = -2 loglik + 2 npar``; ``bic = -2 loglik + npar log N``;
   ``bic2 = -2 loglik + npar log((N + 2)/24)``
 
-Where surveykit differs from lavaan 0.6-14: with fixed covariates *and* a mean
-structure lavaan's GFI (hence AGFI, PGFI) weights the moments in a way not
-reproduced here; surveykit leaves the covariates' own moments out of both
-quadratic forms (which matches lavaan exactly without a mean structure); the
-values differ in the third decimal.
+With fixed covariates the GFI weight has zero rows and columns for the
+covariates' own moments, as lavaan's ``lav_mvnorm_information_expected`` with
+``x.idx``.
 
 References
 ----------
@@ -202,7 +200,12 @@ def fit_measures(*, stats, implied, fmin: float, npar: int, df: int, meanstructu
 
 
 def _gfi_terms_fixed_x(S, Sigma, Sinv, ybar, mu, ov_x_index, meanstructure):
-    """GFI quadratic forms without the fixed covariates' own moments (as lavaan)."""
+    """GFI quadratic forms without the fixed covariates' own moments (as lavaan).
+
+    The covariance block of the weight is lavaan's ``D'(S^-1 x S^-1)D / 2`` on
+    ``vech`` (``S`` the implied matrix), the mean block ``S^-1``; rows and
+    columns of the covariates' means and of their own (co)variances are zero.
+    """
     from surveykit.sem.model import vech_indices
     p = S.shape[0]
     r, c = vech_indices(p)
@@ -211,7 +214,8 @@ def _gfi_terms_fixed_x(S, Sigma, Sinv, ybar, mu, ov_x_index, meanstructure):
     keep = ~(x[r] & x[c])
     r, c = r[keep], c[keep]
     dup = np.where(r == c, 1.0, 2.0)
-    W = 0.5 * (Sinv[np.ix_(r, r)] * Sinv[np.ix_(c, c)] + Sinv[np.ix_(r, c)] * Sinv[np.ix_(c, r)])
+    # lavaan's h1 expected information D'(Sigma^-1 x Sigma^-1)D / 2 on vech
+    W = 0.25 * (Sinv[np.ix_(r, r)] * Sinv[np.ix_(c, c)] + Sinv[np.ix_(r, c)] * Sinv[np.ix_(c, r)])
     W *= np.outer(dup, dup)
     e = (S - Sigma)[r, c]
     s = S[r, c]

@@ -158,7 +158,9 @@ def likert_bars(results: dict, lang: str, *, key: str = "fig-likert") -> str | N
     if k < 2 or k > 7:
         return None
     colors = _DIVERGING[k]
-    groups = [g for g, pg in (results.get("per_group") or {}).items() if isinstance(pg, dict) and pg.get("item_stats")]
+    listed = results.get("groups") or list(results.get("per_group") or {})
+    groups = [g for g, pg in (results.get("per_group") or {}).items()
+              if isinstance(pg, dict) and pg.get("item_stats") and g in listed]
     constructs = list(results.get("constructs") or {})
     rows: list[tuple[str, str, list[float]]] = []
     for c in constructs:

@@ -200,6 +200,12 @@ def _groups(results: dict) -> list[str]:
     return [g for g in groups if isinstance(per_group.get(g), dict)]
 
 
+def _primary_groups(results: dict) -> list[str]:
+    """The clusters analysed, without derived samples (e.g. ``pooled``) that repeat their data."""
+    listed = results.get("groups") or []
+    return [g for g in _groups(results) if g in listed] or _groups(results)
+
+
 def group_label(results: dict, group: str) -> dict:
     """The bilingual label of a cluster (its id when the bundle has none)."""
     label = (results.get("group_labels") or {}).get(group)
@@ -284,17 +290,27 @@ def _sample(results: dict) -> list[Table]:
                      "the model."),))]
 
 
+def _policy_value(value: Any) -> str:
+    if value is None or value == {} or value == []:
+        return "—"
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
 def _policy(results: dict) -> list[Table]:
-    rows = []
-    for g in _groups(results):
-        policy = ((results["per_group"][g].get("data_quality") or {}).get("policy")) or {}
-        for key, value in policy.items():
-            text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-            rows.append((T(group_label(results, g)), T(str(key)), T(text)))
-    if not rows:
+    policies = {g: ((results["per_group"][g].get("data_quality") or {}).get("policy")) or {}
+                for g in _primary_groups(results)}
+    policies = {g: p for g, p in policies.items() if isinstance(p, dict) and p}
+    if not policies:
         return []
-    return [Table("exclusion_policy", "data", L("剔除规则", "Exclusion policy"),
-                  (L("集群", "Cluster"), L("规则", "Rule"), L("取值", "Value")), tuple(rows))]
+    caption = L("剔除规则", "Exclusion policy")
+    if len({json.dumps(p, sort_keys=True, default=str) for p in policies.values()}) == 1:
+        # one policy for every cluster: list it once
+        rows = tuple((T(str(k)), T(_policy_value(v))) for k, v in next(iter(policies.values())).items())
+        return [Table("exclusion_policy", "data", caption, (L("规则", "Rule"), L("取值", "Value")), rows)]
+    rows = tuple((T(group_label(results, g)), T(str(k)), T(_policy_value(v)))
+                 for g, p in policies.items() for k, v in p.items())
+    return [Table("exclusion_policy", "data", caption, (L("集群", "Cluster"), L("规则", "Rule"), L("取值", "Value")),
+                  rows, grouped=(0,))]
 
 
 FINDINGS_SHOWN = 200
@@ -304,7 +320,7 @@ SEVERITY_LABELS = {"error": L("错误", "error"), "warning": L("警告", "warnin
 
 def _findings(results: dict) -> list[Table]:
     out = []
-    for g in _groups(results):
+    for g in _primary_groups(results):
         findings = list(((results["per_group"][g].get("data_quality") or {}).get("findings")) or [])
         if not findings:
             continue
@@ -330,7 +346,7 @@ def _findings(results: dict) -> list[Table]:
 def _item_stats(results: dict) -> list[Table]:
     out = []
     rev = _reverse_items(results)
-    for g in _groups(results):
+    for g in _primary_groups(results):
         stats = results["per_group"][g].get("item_stats") or []
         if not stats:
             continue
@@ -802,30 +818,48 @@ def _invariance(results: dict) -> list[Table]:
 
 def _path_tests(results: dict) -> list[Table]:
     comp = results.get("comparison") or {}
-    tests = comp.get("path_tests") or []
+    tests = [t for t in comp.get("path_tests") or [] if isinstance(t, dict)]
     if not tests:
         return []
     groups = list(dict.fromkeys([g for t in tests for g in (t.get("est") or {})]))
+    names = {t.get("test") for t in tests}
+    one_test = len(names) == 1 and None not in names  # then named once, in the note
     rows = []
     for t in tests:
         parsed = _parse_path(t.get("path", ""))
         cells = [T(_path_label(results, *parsed) if parsed else t.get("path", "")), _yes_no(t.get("mechanism"))]
         cells += [N((t.get("est") or {}).get(g), "est") for g in groups]
+        cells += [N(t.get("difference"), "est")]
         cells += [N((t.get("std_all") or {}).get(g), "est") for g in groups]
-        cells += [T(t.get("test") or ""), N(t.get("statistic"), "stat"), N(t.get("df"), "int"),
-                  N(t.get("pvalue"), "p"), _yes_no(t.get("differs"))]
+        cells += [] if one_test else [T(t.get("test") or "")]
+        cells += [N(t.get("statistic"), "stat"), N(t.get("df"), "int"), N(t.get("pvalue"), "p"),
+                  _yes_no(t.get("differs"))]
         rows.append(tuple(cells))
     cols = [L("路径", "Path"), L("机制路径", "Mechanism")]
-    cols += [{lang: f"B {loc(group_label(results, g), lang)}" for lang in ("zh", "en")} for g in groups]
-    cols += [{lang: f"β {loc(group_label(results, g), lang)}" for lang in ("zh", "en")} for g in groups]
-    cols += [L("检验", "Test"), L("统计量", "Statistic"), "df", "p", L("存在差异", "Differs")]
+    cols += [{lang: f"B（{loc(group_label(results, g), lang)}）" if lang == "zh"
+              else f"B ({loc(group_label(results, g), lang)})" for lang in ("zh", "en")} for g in groups]
+    cols += [L("B 之差", "B difference")]
+    cols += [{lang: f"β（{loc(group_label(results, g), lang)}）" if lang == "zh"
+              else f"β ({loc(group_label(results, g), lang)})" for lang in ("zh", "en")} for g in groups]
+    cols += [] if one_test else [L("检验", "Test")]
+    cols += [L("统计量", "Statistic"), "df", "p", L("存在差异", "Differs")]
+    notes = [L("机制路径：四个分运行机制对应的升级路径。原假设：两组路径系数相等。",
+               "Mechanism: the paths of the four sub-mechanisms to their ways of upgrading. H0: the "
+               "path coefficient is equal in both clusters.")]
+    if one_test:
+        notes.append(L(f"检验：{next(iter(names))}。", f"Test: {next(iter(names))}."))
+    basis = comp.get("path_test_basis")
+    if basis == "composite":
+        notes.append(L("比较基于构念综合得分（题项均值）上的回归系数，而非潜变量多组模型。",
+                       "The comparison uses the regression coefficients on composite scores (item "
+                       "means), not a latent multigroup model."))
+    elif basis:
+        notes.append(L("比较基于潜变量多组模型，在已成立的最高层级测量等同下进行。",
+                       "The comparison uses the latent multigroup model under the highest level of "
+                       "measurement invariance that held."))
+    notes.append(_STD_NOTE)
     return [Table("path_tests", "comparison", L("集群间路径差异检验", "Path differences between clusters"),
-                  tuple(cols), tuple(rows),
-                  (L("机制路径：四个分运行机制对应的升级路径。检验在测量等同（已成立的最高层级）下进行，"
-                     "原假设为两组路径系数相等。",
-                     "Mechanism: the paths of the four sub-mechanisms to their ways of upgrading. Tests "
-                     "assume the highest level of measurement invariance that held; H0: the path "
-                     "coefficient is equal in both clusters."), _STD_NOTE), group=None)]
+                  tuple(cols), tuple(rows), tuple(notes), group=None)]
 
 
 def _provenance(results: dict, manifest: dict | None) -> list[Table]:

@@ -405,3 +405,19 @@ def test_any_missing_or_null_part_is_left_out_not_a_crash(tmp_path):
             assert doc.sections[-1].id == "provenance", path
             for t in doc.tables:
                 t.body("en")
+
+
+def test_derived_samples_do_not_repeat_the_data_tables(tmp_path):
+    # `surveykit analyze` adds a pooled sample to per_group without listing it in groups
+    bundle = make_bundle(tmp_path, scope="comparison", hostile=False)
+    results = json.loads((bundle / "results.json").read_text(encoding="utf-8"))
+    results["per_group"]["pooled"] = dict(results["per_group"]["ningbo_apparel"])
+    results["group_labels"]["pooled"] = {"zh": "合并样本", "en": "Pooled sample"}
+    (bundle / "results.json").write_text(json.dumps(results), encoding="utf-8")
+    html = render_report(bundle, lang="en", formats=("html",))[0].read_text(encoding="utf-8")
+    assert "Structural paths: Pooled sample" in html and "Reliability: Pooled sample" in html
+    assert "Item statistics: Pooled sample" not in html and "Data-quality findings: Pooled sample" not in html
+    assert html.count("<svg") == 5  # Likert bars (two clusters), three path diagrams, the ladder
+    # the same exclusion policy for every cluster is listed once, without a cluster column
+    policy = html.split("Exclusion policy</span>")[1].split("</table>")[0]
+    assert "Cluster</th>" not in policy and policy.count("max_missing_share") == 1

@@ -320,11 +320,14 @@ def revalidate(st: Any, codebook: Any, policy: ExclusionPolicy | None = None,
     from surveykit.validate.checks import Row, check_rows
 
     policy = policy or st.policy()
-    if fresh is not None and run_id is not None:
-        rows = [Row(*r) for r in st.active_rows(codebook.id, exclude_run=run_id)] + fresh
-        rows.sort(key=lambda r: r.id)
-    else:
-        rows = [Row(*r) for r in st.active_rows(codebook.id)]
-    found = check_rows(rows, codebook, policy)
-    st.replace_sample_findings(codebook.id, found, run_id)
+    # read, check and replace in one write transaction: an import finishing at the same
+    # time in another process waits, then checks a sample that includes these rows
+    with st.transaction():
+        if fresh is not None and run_id is not None:
+            rows = [Row(*r) for r in st.active_rows(codebook.id, exclude_run=run_id)] + fresh
+            rows.sort(key=lambda r: r.id)
+        else:
+            rows = [Row(*r) for r in st.active_rows(codebook.id)]
+        found = check_rows(rows, codebook, policy)
+        st.replace_sample_findings(codebook.id, found, run_id, in_transaction=True)
     return found

@@ -308,32 +308,44 @@ class Store:
         return status, file_id, ids
 
     def replace_sample_findings(self, questionnaire: str, findings: list[tuple[int, Finding]],
-                                run_id: int | None = None) -> None:
-        """Replace the sample-scope findings (and sample quarantines) of a questionnaire."""
+                                run_id: int | None = None, *, in_transaction: bool = False
+                                ) -> None:
+        """Replace the sample-scope findings (and sample quarantines) of a questionnaire.
+
+        ``in_transaction``: the caller already holds the write transaction (it read the
+        rows the findings were computed from inside it, so no other import interleaves).
+        """
+        if in_transaction:
+            self._replace_sample_findings(self.con, questionnaire, findings, run_id)
+        else:
+            with self.transaction() as c:
+                self._replace_sample_findings(c, questionnaire, findings, run_id)
+
+    def _replace_sample_findings(self, c: sqlite3.Connection, questionnaire: str,
+                                 findings: list[tuple[int, Finding]], run_id: int | None) -> None:
         now = _now()
-        with self.transaction() as c:
-            c.execute("DELETE FROM quarantine WHERE scope = 'sample' AND response_id IN "
-                      "(SELECT id FROM responses WHERE questionnaire = ?)", (questionnaire,))
-            c.execute("DELETE FROM findings WHERE questionnaire = ? AND scope = 'sample'",
-                      (questionnaire,))
-            if not findings:
-                return
-            fid = dict(c.execute("SELECT id, file_id FROM responses WHERE questionnaire = ?",
-                                 (questionnaire,)).fetchall())
-            c.executemany(
-                "INSERT INTO findings (run_id, file_id, response_id, questionnaire, scope, code, "
-                "severity, message, file, sheet, cell, row, respondent, item_id, value) VALUES "
-                "(?,?,?,?,'sample',?,?,?,?,?,?,?,?,?,?)",
-                [(run_id, fid.get(rid), rid, questionnaire, f.code, f.severity, f.message, f.file,
-                  f.sheet, f.cell, f.row, f.respondent, f.item, f.value) for rid, f in findings])
-            bad: dict[int, list[str]] = {}
-            for rid, f in findings:
-                if f.severity == "error":
-                    bad.setdefault(rid, []).append(f.code)
-            if bad:
-                c.executemany("INSERT OR IGNORE INTO quarantine VALUES (?,?,?,'sample',?)",
-                              [(rid, fid.get(rid), ",".join(dict.fromkeys(codes)), now)
-                               for rid, codes in bad.items()])
+        c.execute("DELETE FROM quarantine WHERE scope = 'sample' AND response_id IN "
+                  "(SELECT id FROM responses WHERE questionnaire = ?)", (questionnaire,))
+        c.execute("DELETE FROM findings WHERE questionnaire = ? AND scope = 'sample'",
+                  (questionnaire,))
+        if not findings:
+            return
+        fid = dict(c.execute("SELECT id, file_id FROM responses WHERE questionnaire = ?",
+                             (questionnaire,)).fetchall())
+        c.executemany(
+            "INSERT INTO findings (run_id, file_id, response_id, questionnaire, scope, code, "
+            "severity, message, file, sheet, cell, row, respondent, item_id, value) VALUES "
+            "(?,?,?,?,'sample',?,?,?,?,?,?,?,?,?,?)",
+            [(run_id, fid.get(rid), rid, questionnaire, f.code, f.severity, f.message, f.file,
+              f.sheet, f.cell, f.row, f.respondent, f.item, f.value) for rid, f in findings])
+        bad: dict[int, list[str]] = {}
+        for rid, f in findings:
+            if f.severity == "error":
+                bad.setdefault(rid, []).append(f.code)
+        if bad:
+            c.executemany("INSERT OR IGNORE INTO quarantine VALUES (?,?,?,'sample',?)",
+                          [(rid, fid.get(rid), ",".join(dict.fromkeys(codes)), now)
+                           for rid, codes in bad.items()])
 
     # -- reading ---------------------------------------------------------------
     def _df(self, sql: str, params: tuple[Any, ...] = ()) -> pd.DataFrame:

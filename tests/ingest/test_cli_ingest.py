@@ -115,3 +115,25 @@ def test_store_and_codebook_mistakes_are_one_line(tmp_path, capsys):
                str(tmp_path)])
     err = capsys.readouterr().err
     assert rc == 1 and err.startswith("error: ") and err.count("\n") == 1
+
+
+def test_policy_file_is_used_and_recorded(tmp_path, root, messy_csv, capsys):
+    cb = str(root / "questionnaires" / "ningbo_apparel.yaml")
+    store = tmp_path / "s.sqlite"
+    policy = tmp_path / "policy.json"
+    policy.write_text(json.dumps({"severity": {"agree_with_reverse": "error"},
+                                  "mahalanobis_alpha": 0.01}), encoding="utf-8")
+    assert main(["import", "-c", cb, "-s", str(store), "--policy", str(policy),
+                 str(messy_csv)]) == 0
+    capsys.readouterr()
+    from surveykit.store import open_store
+
+    with open_store(store) as st:
+        assert st.policy().severity == {"agree_with_reverse": "error"}
+        assert st.policy().mahalanobis_alpha == 0.01
+        agree = st.findings(code="agree_with_reverse")
+        assert set(agree.severity) <= {"error"}
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"severity": {"nope": "error"}}), encoding="utf-8")
+    assert main(["import", "-c", cb, "-s", str(store), "--policy", str(bad), str(messy_csv)]) == 1
+    assert capsys.readouterr().err.startswith("error: policy: unknown reason code 'nope'")

@@ -175,17 +175,25 @@ def test_concurrent_imports_lose_nothing(tmp_path, cb, rows):
     folder.mkdir()
     files = [write_form(folder / f"f{i:02d}.xlsx", cb, {**rows[i % 40], "firm_id": f"P{i:03d}"})
              for i in range(24)]
-    # four processes, overlapping file lists: every file once in the store, none lost
-    chunks = [files[0:10], files[6:16], files[12:24], files[0:24:3]]
+    one = {**rows[30], "firm_id": "DUP"}
+    other = {**one, "LEARN1": 1 if one["LEARN1"] != 1 else 2}
+    dup_a = write_form(folder / "dup_a.xlsx", cb, one)
+    dup_b = write_form(folder / "dup_b.xlsx", cb, other)
+    # four processes, overlapping file lists: every file once in the store, none lost; the
+    # same firm with different answers arrives through two different processes
+    chunks = [files[0:10] + [dup_a], files[6:16], files[12:24] + [dup_b], files[0:24:3]]
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
     with ctx.Pool(4) as pool:
         results = pool.map(_import_worker, [(c, cb, path) for c in chunks])
     outcomes = [s for r in results for s in r.values()]
-    assert outcomes.count("imported") == 24
+    assert outcomes.count("imported") == 26
     st = open_store(path)
-    assert st.con.execute("SELECT count(*) FROM files").fetchone()[0] == 24
+    assert st.con.execute("SELECT count(*) FROM files").fetchone()[0] == 26
     assert sorted(st.con.execute("SELECT respondent FROM responses").fetchall()) == \
-        [(f"P{i:03d}",) for i in range(24)]
+        [("DUP",), ("DUP",)] + [(f"P{i:03d}",) for i in range(24)]
+    # whichever process checked the sample last saw both copies
+    dup = st.findings(code="duplicate_respondent")
+    assert sorted(dup.file) == ["dup_a.xlsx", "dup_b.xlsx"]
     assert st.integrity_check() == "ok"
     st.close()
 

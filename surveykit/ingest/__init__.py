@@ -51,6 +51,7 @@ class ImportSummary:
     findings: dict[str, int]
     codes: dict[str, int] = field(default_factory=dict)
     run_id: int | None = None
+    unmapped: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -76,6 +77,10 @@ class ImportSummary:
         if self.codes:
             lines.append("  by reason: " + ", ".join(f"{c} {n}" for c, n in
                                                      sorted(self.codes.items())))
+        for text in self.unmapped[:20]:
+            lines.append(f"not mapped: {text}")
+        if len(self.unmapped) > 20:
+            lines.append(f"not mapped: ... {len(self.unmapped) - 20} more (surveykit validate)")
         for path, msg in self.errors.items():
             lines.append(f"failed: {msg}")
         return "\n".join(lines)
@@ -272,6 +277,7 @@ def _import(st: Any, files: list[Path], cb: Any, layout: str | None, policy: Exc
     from surveykit.validate.checks import Row
 
     fresh: list[Row] = []  # analysable rows written by this run, checked without a reload
+    unmapped: list[str] = []
     sev: Counter[str] = Counter()
     codes: Counter[str] = Counter()
     n_rows = quarantined = 0
@@ -288,6 +294,8 @@ def _import(st: Any, files: list[Path], cb: Any, layout: str | None, policy: Exc
         for _, finding in res.findings:
             sev[finding.severity] += 1
             codes[finding.code] += 1
+            if finding.code == "unknown_column":
+                unmapped.append(f"{res.name} {finding.cell} {finding.value!r}")
         bad = res.error_rows()
         if ids:
             for i, rid in enumerate(ids):
@@ -307,7 +315,7 @@ def _import(st: Any, files: list[Path], cb: Any, layout: str | None, policy: Exc
         st.end_run(run)
     ordered = {str(f): status[str(f)] for f in files}
     return ImportSummary(str(st.path), cb.id, ordered, errors, len(firms), n_rows, quarantined,
-                         dict(sev), dict(codes), run)
+                         dict(sev), dict(codes), run, tuple(unmapped))
 
 
 def revalidate(st: Any, codebook: Any, policy: ExclusionPolicy | None = None,

@@ -173,6 +173,7 @@ def test_summary_text(imported):
     summary, _, _ = imported
     text = summary.summary()
     assert summary._repr_html_().startswith("<pre>files read: ")
+    assert "not mapped: columns.xlsx W1 '备注二'" in text.splitlines()
     assert text.splitlines()[0] == "files read: 10 of 17 (10 imported, 0 unchanged, 7 failed)"
     assert "rows quarantined: " in text and "findings: " in text
     # abc, 7, 9, a row without firm id, two ticked boxes, answer and tick disagree

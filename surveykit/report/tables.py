@@ -676,9 +676,10 @@ def _composite(results: dict) -> list[Table]:
                 cells += [N(x.get("est"), "est", p=x.get("pvalue")), N(x.get("se"), "est")]
             cells.append(N((by["ols_hc3"].get(key) or {}).get("r2"), "r"))
             rows.append(tuple(cells))
-        out.append(Table(f"composite_{g}", "composite",
-                         _with_group(L("稳健性：综合得分回归与潜变量模型对照",
-                                       "Robustness: composite-score regressions beside the latent model"), results, g),
+        caption = (L("稳健性：综合得分回归与潜变量模型对照",
+                     "Robustness: composite-score regressions beside the latent model") if latent
+                   else L("综合得分回归（未估计潜变量模型）", "Composite-score regressions (no latent model estimated)"))
+        out.append(Table(f"composite_{g}", "composite", _with_group(caption, results, g),
                          (L("路径", "Path"), L("SEM β", "SEM β"), "OLS-HC3 B", "SE", "SUR B", "SE", "3SLS B", "SE",
                           "OLS R²"), tuple(rows),
                          (L("SEM β 为潜变量模型的标准化系数；其余为构念综合得分（题项均值）上的非标准化系数："
@@ -705,8 +706,8 @@ def _moderation(results: dict) -> list[Table]:
                 path = _path_label(results, *parsed) if parsed else m.get("path", "")
                 ss = _simple_slopes(m.get("simple_slopes"))
                 jn = list(m.get("johnson_neyman") or [])
-                jn_text = "—" if not jn or all(_is_missing(v) for v in jn) else "[" + ", ".join(
-                    "—" if _is_missing(v) else format_cell(N(v, "num"), "en") for v in jn) + "]"
+                points = [format_cell(N(v, "num"), "en") for v in jn if not _is_missing(v)]
+                jn_text = ", ".join(points) if points else "—"
                 rows.append((T(path), T(construct_name(results, m.get("moderator", ""))),
                              N(m.get("interaction"), "est", p=m.get("pvalue")), N(m.get("se"), "est"),
                              N(m.get("pvalue"), "p"), N(m.get("r2_change"), "r3"),
@@ -719,11 +720,12 @@ def _moderation(results: dict) -> list[Table]:
                               L("简单斜率 −1 SD", "Simple slope −1 SD"), L("简单斜率 均值", "Simple slope at mean"),
                               L("简单斜率 +1 SD", "Simple slope +1 SD"), "Johnson–Neyman"),
                              tuple(rows),
-                             (L("在构念综合得分上估计（调节变量中心化）；Johnson–Neyman 区间为斜率显著的调节变量取值边界"
-                                "（— 表示无边界）。",
-                                "Estimated on composite scores (moderator centred); the Johnson–Neyman "
-                                "values bound the moderator region where the slope is significant "
-                                "(— means unbounded)."), STAR_NOTE), group=g))
+                             (L("在构念综合得分上估计（调节变量中心化）；简单斜率取调节变量均值及其上下一个标准差处。"
+                                "Johnson–Neyman：简单斜率由显著变为不显著（或相反）的调节变量取值（— 表示没有这样的取值）。",
+                                "Estimated on composite scores (moderator centred); simple slopes at the "
+                                "moderator's mean and one SD either side. Johnson–Neyman: moderator "
+                                "values where the simple slope changes between significant and not "
+                                "significant (— none)."), STAR_NOTE), group=g))
         med = pg.get("mediation") or []
         if med:
             rows = []

@@ -12,8 +12,10 @@ Public helpers used by the results (and by bootstrap code):
 ``jacobian(f, x)``  derivative of a vector function by the complex step, with
 central differences as fall-back for non-analytic functions (``abs``).
 
-The linear equality constraints ``==`` are turned into a reparameterisation
-``theta = theta0 + N zeta`` by :func:`linear_constraints`.
+Linear equality constraints ``==`` are turned into a reparameterisation
+``theta = theta0 + N zeta`` by :func:`linear_constraints`; nonlinear ones are
+imposed by the estimator (sequential quadratic programming, see
+:meth:`surveykit.sem.estimate.MLEngine.fit`).
 """
 
 from __future__ import annotations
@@ -106,17 +108,16 @@ def linear_constraints(h, q: int, lines: list[int], rng_seed: int = 1):
 
     Returns ``(theta0, N, C)``: ``N`` an orthonormal basis of the null space of
     the constraint Jacobian, ``C`` an orthonormal basis of its row space (the
-    constraints read ``C (theta - theta0) = 0``).
-    Raises ModelSyntaxError when a constraint is not linear in the parameters
-    or the constraints contradict each other.
+    constraints read ``C (theta - theta0) = 0``); ``None`` when a constraint is
+    not linear in the parameters (the estimator then treats them as nonlinear).
+    Raises ModelSyntaxError when linear constraints contradict each other.
     """
     rng = np.random.default_rng(rng_seed)
     a, b = rng.uniform(0.3, 1.3, q), rng.uniform(0.3, 1.3, q)
     Ja, Jb = jacobian(h, a), jacobian(h, b)
     for k in range(Ja.shape[0]):
         if not np.allclose(Ja[k], Jb[k], rtol=1e-7, atol=1e-9):
-            raise ModelSyntaxError(f"line {lines[k]}: only linear '==' constraints are "
-                                   f"supported.", line=lines[k])
+            return None
     J = Ja
     c = np.atleast_1d(h(np.zeros(q)))
     theta0, *_ = np.linalg.lstsq(J, -c, rcond=None)

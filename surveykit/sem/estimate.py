@@ -31,7 +31,10 @@ Internals for other modules (robust standard errors, bootstrap, FIML)
     ``engine.with_stats(stats)`` -> the same model on other data (the cheap
     refit used by the bootstrap: ``engine.with_stats(s).fit(start=theta_hat)``);
     ``engine.constraint_basis`` -> ``(theta0, N)`` of linear ``==`` constraints
-    (``N`` is the identity without constraints); ``engine.defined(theta)`` and
+    (``N`` is the identity without constraints; with nonlinear ``==``
+    constraints, after :meth:`MLEngine.fit`, the tangent space of the
+    constraints at the solution); ``engine.ceq`` the orthonormal rows of the
+    (linearised) constraints; ``engine.defined(theta)`` and
     ``engine.defined_jacobian(theta)`` for ``:=`` parameters.
 """
 
@@ -145,7 +148,7 @@ class MLEngine:
         else:
             (self.model, self.q, self.K, self.free_rows, self.free_col, self._labels,
              self._defined, self.constraint_basis, self._group_K, self.ceq,
-             self._group_cols) = _shared
+             self._group_cols, self._nonlinear) = _shared
         self.base = self._base_values()
         n = np.asarray(stats.n, float)
         self.weights = n / n.sum()
@@ -153,7 +156,7 @@ class MLEngine:
     def _shared_parts(self):
         return (self.model, self.q, self.K, self.free_rows, self.free_col, self._labels,
                 self._defined, self.constraint_basis, self._group_K, self.ceq,
-                self._group_cols)
+                self._group_cols, self._nonlinear)
 
     def with_stats(self, stats: SampleStats) -> MLEngine:
         """The same model on other sample statistics (no re-analysis of the syntax)."""
@@ -211,6 +214,7 @@ class MLEngine:
             self._check_names(a, known)
             self._check_names(b, known)
         q = self.q
+        self._nonlinear = None
         if not eqs:
             self.ceq = np.zeros((0, q))
             return np.zeros(q), np.eye(q)
@@ -226,7 +230,14 @@ class MLEngine:
         pt = self.pt
         self.base_for_constraints = np.where(np.isnan(pt.ustart), 0.0, pt.ustart)
         self._eq_function = h
-        theta0, N, C = linear_constraints(h, q, [line for *_, line in eqs])
+        basis = linear_constraints(h, q, [line for *_, line in eqs])
+        if basis is None:
+            # nonlinear: imposed during estimation; the basis becomes the tangent
+            # space of the constraints at the solution (see _fit_nonlinear)
+            self._nonlinear = h
+            self.ceq = np.zeros((0, q))
+            return np.zeros(q), np.eye(q)
+        theta0, N, C = basis
         self.ceq = C
         return theta0, N
 
@@ -431,6 +442,8 @@ class MLEngine:
         ``tol * (1 + max|theta|)`` (the estimates are then exact to about
         ``tol / 10``) or the gradient vanishes.
         """
+        if self._nonlinear is not None:
+            return self._fit_nonlinear(start, tol=tol)
         theta0, N = self.constraint_basis
         constrained = N.shape[1] != self.q
         theta = self.start() if start is None else self.project(np.asarray(start, float))
@@ -487,6 +500,57 @@ class MLEngine:
                 theta, converged = better, True
                 F = self.evaluate(theta, derivatives=False)[0]
         return Solution(theta=theta, fmin=0.5 * F, iterations=it, converged=bool(converged))
+
+    def _fit_nonlinear(self, start, *, tol: float) -> Solution:
+        """Nonlinear ``==`` constraints: SLSQP, then Newton steps on the KKT system.
+
+        The KKT steps use the Fisher scoring matrix, ``[[H, J'], [J, 0]] [d, l] =
+        [-g, -h]`` with ``J`` the constraint Jacobian; at the solution the
+        constraint basis becomes the tangent space of the constraints (null
+        space of ``J``), which gives the standard errors lavaan computes from
+        its bordered information matrix.
+        """
+        from scipy.optimize import minimize
+
+        h = self._nonlinear
+        q = self.q
+        theta = self.start() if start is None else np.asarray(start, float)
+
+        def fun(t):
+            F, g, _ = self.evaluate(t, information=False)
+            if not np.isfinite(F):
+                return 1e10, np.zeros(q)
+            return F, g
+
+        res = minimize(fun, theta, jac=True, method="SLSQP",
+                       constraints=[{"type": "eq", "fun": h, "jac": lambda t: jacobian(h, t)}],
+                       options={"ftol": 1e-14, "maxiter": 1000})
+        theta = res.x
+        converged = False
+        it = int(res.nit)
+        for _ in range(200):
+            F, g, infos = self.evaluate(theta)
+            if not np.isfinite(F):
+                break
+            H = 2.0 * sum(w * info for w, info in zip(self.weights, infos, strict=True))
+            J = jacobian(h, theta)
+            m = J.shape[0]
+            K = np.block([[H, J.T], [J, np.zeros((m, m))]])
+            rhs = -np.concatenate([g, h(theta)])
+            d = np.linalg.lstsq(K, rhs, rcond=None)[0][:q]
+            theta = theta + d
+            it += 1
+            if np.abs(d).max() <= tol * (1.0 + np.abs(theta).max()):
+                converged = True
+                break
+        F = self.evaluate(theta, derivatives=False)[0]
+        J = jacobian(h, theta)
+        u, s, vt = np.linalg.svd(J)
+        rank = int(np.sum(s > 1e-10 * max(1.0, s.max(initial=0))))
+        self.constraint_basis = (theta.copy(), vt[rank:].T)
+        self.ceq = vt[:rank]
+        converged = converged and bool(np.abs(h(theta)).max() < 1e-8)
+        return Solution(theta=theta, fmin=0.5 * F, iterations=it, converged=converged)
 
     def _fallback(self, theta):
         """BFGS on the constrained parameters when Fisher scoring stalls."""

@@ -48,10 +48,25 @@ def test_linear_equality_constraints_against_lavaan():
     assert res.npar == 19 and res.fit["df"] == 26
 
 
-def test_nonlinear_equality_is_refused():
-    with pytest.raises(ModelSyntaxError, match=r"^line 4: only linear '==' constraints are supported\.$"):
-        surveykit.cfa(HS.replace("x1 + x2", "x1 + a*x2").replace("x5", "b*x5") + "\na == b^2",
-                      dataset("HolzingerSwineford1939"))
+def test_nonlinear_equality_constraints():
+    # l2*l6 == l3*l5 and l2 == l3^2 (core_reference.R); estimates against lavaan in
+    # test_estimation.py, here the constraint itself and the tangent-space errors
+    for case in ("hs_cfa_nonlinear_eq", "hs_cfa_nonlinear_eq2"):
+        res = fitted(case)
+        est = res.estimates.set_index(["lhs", "op", "rhs"])["est"]
+        l2, l3 = est[("visual", "=~", "x2")], est[("visual", "=~", "x3")]
+        if case.endswith("2"):
+            assert l2 == pytest.approx(l3 ** 2, abs=1e-12)
+        else:
+            l5, l6 = est[("textual", "=~", "x5")], est[("textual", "=~", "x6")]
+            assert l2 * l6 == pytest.approx(l3 * l5, abs=1e-12)
+        assert res.npar == 20 and res.fit["df"] == 25
+        # the errors live in the tangent space: the constraint's gradient direction
+        # has zero variance
+        theta0, N = res.engine.constraint_basis
+        C = res.engine.ceq
+        assert C.shape == (1, res.engine.q)
+        assert_allclose(C @ res.vcov @ C.T, 0.0, atol=1e-14)
 
 
 def test_unknown_label_in_defined_parameter():

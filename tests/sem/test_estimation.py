@@ -14,7 +14,8 @@ residual-based RMR, SRMR and GFI family, which are not flat, at 1e-6 absolute.  
 with shared labels is the one case where lavaan stopped noticeably early
 (its chi-square exceeds surveykit's by 4e-8); there the estimates are compared
 at 2e-4 and standard errors at 2e-5; in the second-order model with std.lv the
-standard errors at 2e-5.
+standard errors at 2e-5; with the nonlinear constraint l2*l6 == l3*l5 (which
+lavaan meets only to 1e-7) the estimates at 5e-5.
 """
 
 from __future__ import annotations
@@ -23,10 +24,14 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from ._core_reference import FIT_NAMES, core, finite, fitted, merged
+from ._core_reference import FIT_NAMES, core, finite, fitted, lavaan_table, merged
 
 CASES = sorted(core())
-LOOSE = {"pd_sem_shared": (2e-4, 2e-5), "hs_higher_order_stdlv": (2e-5, 2e-5)}
+LOOSE = {"pd_sem_shared": (2e-4, 2e-5), "hs_higher_order_stdlv": (2e-5, 2e-5),
+         "hs_cfa_nonlinear_eq": (5e-5, 1e-5)}
+# lavaan imposes nonlinear '==' by an augmented Lagrangian that leaves the
+# constraints off by ~1e-7, which buys it a slightly lower fmin
+NONLINEAR = {"hs_cfa_nonlinear_eq", "hs_cfa_nonlinear_eq2"}
 RESIDUAL_BASED = {"rmr", "srmr", "gfi", "agfi", "pgfi"}
 
 
@@ -78,6 +83,12 @@ def test_fit_measures(case):
 def test_fmin_not_above_lavaan(case):
     res = fitted(case)
     assert res.converged
+    if case in NONLINEAR:
+        ours = res.estimates.query("op == '=='")["est"].abs().max()
+        theirs = lavaan_table(case).query("op == '=='")["est"].abs().max()
+        assert ours < 1e-10 < theirs
+        assert res.solution.fmin <= core()[case]["fit"]["fmin"] + 1e-9
+        return
     assert res.solution.fmin <= core()[case]["fit"]["fmin"] + 1e-12
     _, grad, _ = res.engine.evaluate(res.theta)
     _, N = res.engine.constraint_basis

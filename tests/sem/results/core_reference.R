@@ -151,6 +151,21 @@ textual =~ x4 + x5 + x6"
 fit <- cfa(vec_model, data = hs, group = "school")
 cases$hs_school_vectors <- record(fit, vec_model, "cfa(model, data = hs, group = 'school')")
 
+# nonlinear equality constraints (lavaan: constrained nlminb, bordered information)
+nl_model <- "visual =~ x1 + l2*x2 + l3*x3
+textual =~ x4 + l5*x5 + l6*x6
+speed =~ x7 + x8 + x9
+l2*l6 == l3*l5
+ratio := l2/l3"
+fit <- cfa(nl_model, data = hs)
+cases$hs_cfa_nonlinear_eq <- record(fit, nl_model, "cfa(model, data = hs)")
+nl_model2 <- "visual =~ x1 + l2*x2 + l3*x3
+textual =~ x4 + x5 + x6
+speed =~ x7 + x8 + x9
+l2 == l3^2"
+fit <- cfa(nl_model2, data = hs)
+cases$hs_cfa_nonlinear_eq2 <- record(fit, nl_model2, "cfa(model, data = hs)")
+
 # a second-order factor, a MIMIC model with an observed outcome, orthogonal-looking
 # fixed covariances and a mean structure with fixed covariates
 ho_model <- paste(hs_model, "g =~ visual + textual + speed", sep = "\n")

@@ -374,3 +374,21 @@ def test_title_block_above_the_header(tmp_path, cb, rows):
     res = read_file(p, cb)
     assert res.status == "ok" and res.row_numbers == [4, 5, 6, 7]
     assert res.respondents == [r["firm_id"] for r in rows[:4]]
+
+
+def test_legacy_xls_is_read(cb):
+    """No .xls writer is installed; statsmodels ships a BIFF8 workbook among its test data."""
+    import statsmodels
+
+    from surveykit.ingest.readers import open_workbook
+
+    p = (Path(statsmodels.__file__).parent / "tsa" / "statespace" / "tests" / "results" /
+         "frbny_nowcast" / "Nowcasting" / "test_spec_blocks.xls")
+    if not p.is_file():
+        pytest.skip("the statsmodels test workbook is not installed")
+    with open_workbook(p) as wb:
+        assert wb.format == "xls" and wb.sheet_names == ["spec"]
+        assert wb.rows("spec")[0][:2] == ["Model", "SeriesID"]
+    res = read_file(p, cb)  # readable, but not a questionnaire: refused with a located reason
+    assert res.status == "failed" and res.error.startswith(
+        "test_spec_blocks.xls: no sheet in wide or form layout of questionnaire 'test_q'")

@@ -72,7 +72,7 @@ def modification_indices(engine, theta: np.ndarray):
     """Table of modification indices of a fitted ML model (lavaan's columns)."""
     import pandas as pd
 
-    from surveykit.sem.estimate import MLEngine
+    from surveykit.sem.model import RAMModel
 
     pt = engine.pt
     cand = candidates(pt)
@@ -92,18 +92,44 @@ def modification_indices(engine, theta: np.ndarray):
         exo=np.concatenate([pt.exo, np.zeros(k, dtype=int)]),
         label=pt.label + [""] * k, plabel=pt.plabel + [""] * k,
         defined=[], equality=[])
-    ext_engine = MLEngine(ext, engine.stats)
-    theta_ext = np.concatenate([theta, np.zeros(k)])
-    _, grad, infos = ext_engine.evaluate(theta_ext)
-    N = engine.stats.ntotal
-    info = sum(w * block for w, block in zip(engine.weights, infos, strict=True))
+    model = RAMModel(ext)
+    x = np.concatenate([engine.x_of(theta), np.zeros(k)])
+    stats, ms = engine.stats, pt.meanstructure
+    grad = np.zeros(k)
+    i11 = np.zeros(k)
+    i12 = np.zeros((k, q))
+    for g in range(pt.ngroups):
+        Sigma, mu, U, V, M, rows = model.row_derivatives(x, g)
+        c = rows >= pt.nrow              # candidate columns
+        m = ~c                           # the model's free rows
+        Sinv = np.linalg.inv(Sigma)
+        S = stats.cov[g]
+        d = stats.mean[g] - mu if ms else np.zeros_like(mu)
+        R = Sinv - Sinv @ (S + np.outer(d, d)) @ Sinv
+        Uc, Vc, Mc = U[:, c], V[:, c], M[:, c]
+        Um, Vm, Mm = U[:, m], V[:, m], M[:, m]
+        w = engine.weights[g]
+        gr = 2.0 * (Vc * (R @ Uc)).sum(axis=0)
+        if ms:
+            gr -= 2.0 * ((Sinv @ d) @ Mc)
+        SUc, SVc = Sinv @ Uc, Sinv @ Vc
+        # unit expected information, candidate x candidate (diagonal only) and
+        # candidate x model rows: 0.5 tr(S^-1 dS_a S^-1 dS_b) + dmu_a' S^-1 dmu_b
+        diag = (Vc * SUc).sum(0) ** 2 + (Uc * SUc).sum(0) * (Vc * SVc).sum(0)
+        cross = (SVc.T @ Um) * (SUc.T @ Vm) + (SUc.T @ Um) * (SVc.T @ Vm)
+        if ms:
+            SMc = Sinv @ Mc
+            diag += (Mc * SMc).sum(0)
+            cross += SMc.T @ Mm
+        idx = rows[c] - pt.nrow          # position among the candidates
+        grad[idx] += w * gr
+        i11[idx] += w * diag
+        i12[idx] += w * (cross @ engine.K[rows[m]])
+    N = stats.ntotal
     i22_inv = engine.vcov(theta) * N
-    I11 = info[q:, q:]
-    I12 = info[q:, :q]
-    V = I11 - I12 @ i22_inv @ I12.T
-    v = np.diag(V).copy()
+    v = i11 - np.einsum("ij,jk,ik->i", i12, i22_inv, i12)
     v[v < np.finfo(float).eps ** (1 / 3)] = np.nan
-    s = 0.5 * grad[q:]
+    s = 0.5 * grad
     mi = N * s * s / v
     epc = -s / v
     table = dataclasses.replace(ext, lhs=ext.lhs[pt.nrow:], op=ext.op[pt.nrow:],

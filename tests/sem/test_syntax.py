@@ -128,3 +128,8 @@ def test_empty_model():
 def test_public_name():
     import surveykit
     assert surveykit.parse_model is parse_model
+
+
+def test_byte_order_mark_windows_line_ends_and_no_break_spaces():
+    assert rows("\ufefff =~ x1 +\u00a0x2\r\ng =~ x3\r\n") == [("f", "=~", "x1"), ("f", "=~", "x2"),
+                                                             ("g", "=~", "x3")]

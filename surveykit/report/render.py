@@ -134,8 +134,9 @@ def render_report(bundle_dir: str | Path, *, lang: str = "zh", formats: Iterable
     lang
         ``"zh"`` or ``"en"``: language of headings, captions, labels and notes.
     formats
-        Any of ``"html"``, ``"md"``, ``"docx"`` (needs python-docx, the ``docx``
-        extra) and ``"tex"``.  The per-table CSV files are always written.
+        Any of ``"html"``, ``"md"``, ``"docx"`` (needs python-docx) and ``"tex"``,
+        as a sequence or a comma-separated string.  The per-table CSV files are
+        always written.
     templates
         A folder searched before the packaged templates.
 
@@ -163,6 +164,8 @@ def render_report(bundle_dir: str | Path, *, lang: str = "zh", formats: Iterable
     """
     if lang not in LANGS:
         raise ReportError(f"lang ({lang!r}) must be one of {', '.join(LANGS)}.")
+    if isinstance(formats, str):  # "html,md", as on the command line
+        formats = formats.split(",")
     formats = [f.strip().lower() for f in formats if f and f.strip()]
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:

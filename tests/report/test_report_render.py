@@ -96,6 +96,8 @@ def test_render_returns_the_files_it_wrote(tmp_path):
     assert files[1] == bundle / "report" / "tables.en.tex"
     assert all(f.exists() for f in files)
     assert not (bundle / "report" / "report.en.md").exists()
+    assert render_report(bundle, lang="en", formats="md, html")[:2] == [
+        bundle / "report" / "report.en.html", bundle / "report" / "report.en.md"]
     assert {f.suffix for f in files[2:]} == {".csv", ".tex"}
 
 

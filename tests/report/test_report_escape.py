@@ -149,3 +149,21 @@ def test_latex_document_compiles(comparison_bundle, tmp_path, lang):
     # no table wider than the text (an overfull alignment); a long unbreakable word may stick out
     assert re.search(r"Overfull \\hbox \([\d.]+pt too wide\) in alignment", log) is None
     assert (tmp_path / f"tables.{lang}.pdf").stat().st_size > 20000
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_markdown_renders_safely_even_where_raw_html_is_allowed(comparison_bundle, lang):
+    # markdown-it-py (a dependency of rich) with raw HTML passed through: the worst renderer
+    from markdown_it import MarkdownIt
+
+    text = (comparison_bundle / "report" / f"report.{lang}.md").read_text(encoding="utf-8")
+    html = MarkdownIt("commonmark", {"html": True}).enable("table").render(text)
+    assert "<script" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    tables = re.findall(r"<table>.*?</table>", html, flags=re.S)
+    assert len(tables) == len(list((comparison_bundle / "report" / lang).glob("table*.csv")))
+    for table in tables:
+        rows = re.findall(r"<tr>(.*?)</tr>", table, flags=re.S)
+        widths = {len(re.findall(r"<t[hd][ >]", row)) for row in rows}
+        assert len(widths) == 1, table[:300]  # no value split or merged a row
+    assert html.count("<img") == 4

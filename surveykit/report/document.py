@@ -201,8 +201,11 @@ def _limits(results: dict, lang: str) -> list[str]:
             for w in (pg.get(part) or {}).get("warnings") or []:
                 sep = "：" if lang == "zh" else ": "
                 items.append(prefix + loc(name, lang) + sep + loc(w, lang))
-    for w in ((results.get("comparison") or {}).get("preflight") or {}).get("warnings") or []:
+    comp = results.get("comparison") or {}
+    for w in (comp.get("preflight") or {}).get("warnings") or []:
         items.append(loc(w, lang))
+    for lim in comp.get("limits") or []:
+        items.append(loc(lim, lang))
     return items
 
 

@@ -229,6 +229,8 @@ def make_bundle(root: Path, *, scope: str = "comparison", simulated: bool = True
                  "delta_chisq": 269.1, "delta_df": 44, "delta_pvalue": 0.0, "delta_cfi": -0.034,
                  "delta_rmsea": 0.009, "decision": "fails", "freed": []}],
             "cutoffs": {"delta_cfi": -0.01, "delta_rmsea": 0.015},
+            "limits": [{"zh": "严格等同不成立，残差方差不可比较。",
+                        "en": "Strict invariance fails: residual variances are not comparable."}],
             "path_tests": [{"path": f"{lhs} ~ {rhs}", "mechanism": lhs.startswith("UP_"),
                             "est": {g: round(rng.uniform(0, 0.6), 4) for g in groups},
                             "std_all": {g: round(rng.uniform(0, 0.6), 4) for g in groups},

@@ -210,6 +210,16 @@ def test_sparse_bundle_renders_what_it_has(tmp_path):
     assert len([f for f in files if f.suffix == ".csv"]) == 2
 
 
+def test_limits_gather_every_source(comparison_bundle):
+    p = parse(comparison_bundle / "report" / "report.en.html")
+    html = (comparison_bundle / "report" / "report.en.html").read_text(encoding="utf-8")
+    limits = html.split('id="sec-limits"')[1].split("</section>")[0]
+    assert limits.count("<li>") == 1 + 2 + 1 + 1  # simulated data, one per cluster, preflight, comparison
+    assert "Ningbo apparel cluster: Small sample (n = 296); R&amp;D_100% {x}." in limits
+    assert "Strict invariance fails" in limits and "Yongkang N/q is about 2.1." in limits
+    assert p.errors == []
+
+
 def test_numbers_follow_apa(comparison_bundle):
     md = (comparison_bundle / "report" / "report.en.md").read_text(encoding="utf-8")
     fit = md.split("*CFA model fit*")[1].split("*Note.*")[0]

@@ -10,8 +10,8 @@ every draw are generated up front in the parent process from
 refit the resamples they are handed.  Workers are separate processes started
 with BLAS limited to one thread each (``OMP_NUM_THREADS`` and friends are set
 before the worker imports numpy); the calling process refits too, taking
-chunks from the back of the queue while the workers start, so ``n_jobs``
-processes use ``n_jobs`` cores from the first millisecond.
+chunks from the back while the workers start and handing chunks to a worker
+only once it is up, so start-up costs no idle time.
 
 References
 ----------
@@ -73,6 +73,10 @@ def _init_worker(statistic: Statistic, data: list[np.ndarray]) -> None:
     _WORKER["data"] = data
 
 
+def _ready() -> bool:
+    return True
+
+
 def _run_chunk(start: int, idx: list[np.ndarray]) -> tuple[int, np.ndarray]:
     statistic, data = _WORKER["statistic"], _WORKER["data"]
     return start, _evaluate(statistic, data, idx)
@@ -126,7 +130,7 @@ def bootstrap_draws(statistic: Statistic, data: Sequence[np.ndarray], *, n_boot:
         replay the resamples of another program.
     progress : callable, optional
         Called as ``progress(done, total)`` after each draw (in-process) or
-        each finished chunk (workers).
+        each finished chunk of draws (with workers), from the calling thread.
 
     Returns
     -------
@@ -152,39 +156,59 @@ def bootstrap_draws(statistic: Statistic, data: Sequence[np.ndarray], *, n_boot:
         return _evaluate(statistic, data, indices, tick)
 
     import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-    size = chunk_size or max(1, min(50, -(-total // (8 * n_jobs))))
-    starts = list(range(0, total, size))
+    size = chunk_size or max(1, min(25, -(-total // (8 * n_jobs))))
+    chunks = [(s, [i[s:s + size] for i in indices]) for s in range(0, total, size)]
     saved = {k: os.environ.get(k) for k in _THREAD_VARS}
     for k in _THREAD_VARS:
         os.environ[k] = "1"  # inherited by the workers before they import numpy
     parts: dict[int, np.ndarray] = {}
     done = 0
+
+    def record(s: int, values: np.ndarray) -> None:
+        nonlocal done
+        parts[s] = values
+        done += values.shape[0]
+        if progress is not None:
+            progress(done, total)
+
+    n_workers = n_jobs - 1
+    pool = None
     try:
         ctx = mp.get_context("spawn")
-        # n_jobs - 1 worker processes plus this one: the parent refits chunks
-        # from the back of the queue while the workers start and take chunks
-        # from the front, so worker start-up costs no idle time
-        with ProcessPoolExecutor(max_workers=n_jobs - 1, mp_context=ctx,
-                                 initializer=_init_worker, initargs=(statistic, data)) as pool:
-            futures = [(s, pool.submit(_run_chunk, s, [i[s:s + size] for i in indices]))
-                       for s in starts]
-            for s, fut in reversed(futures):
-                if not fut.cancel():
-                    break  # the workers have reached this chunk
-                parts[s] = _evaluate(statistic, data, [i[s:s + size] for i in indices])
-                done += parts[s].shape[0]
-                if progress is not None:
-                    progress(done, total)
-            pending = [fut for s, fut in futures if s not in parts]
-            for fut in as_completed(pending):
-                s, values = fut.result()
-                parts[s] = values
-                done += values.shape[0]
-                if progress is not None:
-                    progress(done, total)
+        # n_jobs - 1 worker processes plus this one.  This process refits chunks
+        # from the back while the workers start; a worker gets a chunk from the
+        # front only once it is up (its readiness probe has returned) and has
+        # no more than one chunk queued, so no chunk waits on a starting worker
+        # and the last chunks are never stuck behind a slow one.
+        pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx,
+                                   initializer=_init_worker, initargs=(statistic, data))
+        probes = {pool.submit(_ready) for _ in range(n_workers)}
+        running: dict = {}
+        ready = 0
+        front, back = 0, len(chunks) - 1
+        while front <= back or running:
+            for fut in [f for f in probes if f.done()]:
+                probes.discard(fut)
+                ready += 1
+            for fut in [f for f in running if f.done()]:
+                record(*fut.result())
+                del running[fut]
+            while len(running) < ready and front <= back:
+                s, idx = chunks[front]
+                running[pool.submit(_run_chunk, s, idx)] = s
+                front += 1
+            if front <= back:
+                s, idx = chunks[back]
+                back -= 1
+                record(s, _evaluate(statistic, data, idx))
+            elif running:
+                wait(running, return_when=FIRST_COMPLETED)
     finally:
+        if pool is not None:
+            # results are in: do not wait for the workers to exit
+            pool.shutdown(wait=False, cancel_futures=True)
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)

@@ -433,3 +433,15 @@ def test_derived_samples_do_not_repeat_the_data_tables(tmp_path):
     # the same exclusion policy for every cluster is listed once, without a cluster column
     policy = html.split("Exclusion policy</span>")[1].split("</table>")[0]
     assert "Cluster</th>" not in policy and policy.count("max_missing_share") == 1
+
+
+def test_rendering_imports_no_heavy_library(tmp_path):
+    import subprocess
+    import sys
+
+    bundle = make_bundle(tmp_path, scope="cluster")
+    code = ("import sys; from surveykit.report import render_report; "
+            f"render_report({str(bundle)!r}, lang='en', formats=('html', 'md', 'tex')); "
+            "print([m for m in ('pandas', 'numpy', 'scipy', 'statsmodels') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

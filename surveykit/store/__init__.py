@@ -86,6 +86,10 @@ class Store:
                                        isolation_level=None, check_same_thread=False)
             self._configure()
             self._migrate()
+        except sqlite3.OperationalError as exc:
+            if "file is not a database" in str(exc) or "malformed" in str(exc):
+                raise StoreError(f"{self.path}: not a surveykit store or damaged ({exc})") from None
+            raise StoreError(f"{self.path}: cannot open the store ({exc})") from None
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not a surveykit store or damaged ({exc})") from None
 

@@ -241,8 +241,19 @@ def check_rows(rows: list[Row], codebook: Any, policy: ExclusionPolicy | None = 
     -------
     list of (response id, Finding)
     """
+    policy = policy or ExclusionPolicy()
+    # a respondent imported twice with identical answers (a form and its wide row) enters
+    # the sample statistics once
+    seen: set[tuple[Any, ...]] = set()
+    first: list[Row] = []
+    for r in rows:
+        key = (r.respondent, tuple(r.items), tuple(r.coded))
+        if r.respondent is not None and key in seen:
+            continue
+        seen.add(key)
+        first.append(r)
     with _one_blas_thread():
-        return _check_rows(rows, codebook, policy)
+        return _check_rows(first, codebook, policy) + _duplicates(rows, policy)
 
 
 def _check_rows(rows: list[Row], codebook: Any, policy: ExclusionPolicy | None = None
@@ -310,7 +321,7 @@ def _check_rows(rows: list[Row], codebook: Any, policy: ExclusionPolicy | None =
             add(int(i), "construct_missing",
                 f"{who(int(i))}: {k} of {len(b)} items of {cid} are missing", value=cid)
     if x.shape[1] == 0:
-        return out + _duplicates(rows, grid, policy)
+        return out
     # straight-lining
     limit = policy.longstring_max or max(10, math.ceil(len(lik_ids) / 2))
     ls = longstring(x)
@@ -355,11 +366,10 @@ def _check_rows(rows: list[Row], codebook: Any, policy: ExclusionPolicy | None =
                 f"{who(int(i))}: strongly agrees with {lik_ids[f]} and with its reverse "
                 f"{lik_ids[r]}", item=lik_ids[r], value=f"{lik_ids[f]}={int(x[i, f])}, "
                                                          f"{lik_ids[r]}={int(x[i, r])}")
-    return out + _duplicates(rows, grid, policy)
+    return out
 
 
-def _duplicates(rows: list[Row], grid: np.ndarray, policy: ExclusionPolicy
-                ) -> list[tuple[int, Finding]]:
+def _duplicates(rows: list[Row], policy: ExclusionPolicy) -> list[tuple[int, Finding]]:
     groups: dict[str, list[int]] = {}
     for i, r in enumerate(rows):
         if r.respondent is not None:
@@ -368,10 +378,12 @@ def _duplicates(rows: list[Row], grid: np.ndarray, policy: ExclusionPolicy
     for resp, idx in groups.items():
         if len(idx) < 2:
             continue
-        answers = [tuple(grid[i]) for i in idx]
+        # compared item by item, whatever the column order of each file
+        answers = [{k: v for k, v in zip(rows[i].items, rows[i].coded) if v is not None}
+                   for i in idx]
         places = ", ".join(f"{rows[i].file}" + (f" row {rows[i].row}" if rows[i].row else "")
                            for i in idx)
-        if len(set(answers)) == 1:
+        if all(a == answers[0] for a in answers[1:]):
             for i in idx[1:]:
                 r = rows[i]
                 out.append((r.id, Finding(

@@ -107,6 +107,7 @@ def test_html_parses_and_has_every_section_in_order(comparison_bundle, lang):
     sections = [i[4:] for i in p.ids if i.startswith("sec-")]
     assert sections == SECTION_IDS
     assert p.tags["section"] == len(SECTION_IDS)
+    assert len(p.ids) == len(set(p.ids))  # SVG markers and titles of several figures do not collide
     # one table element per exported table, each with number and caption
     n_tables = len(list((comparison_bundle / "report" / lang).glob("table*.csv")))
     assert p.tags["table"] == n_tables

@@ -148,7 +148,7 @@ class MLEngine:
         else:
             (self.model, self.q, self.K, self.free_rows, self.free_col, self._labels,
              self._defined, self.constraint_basis, self._group_K, self.ceq,
-             self._group_cols, self._nonlinear) = _shared
+             self._group_cols, self._nonlinear, self._ineq, self.eq_rank) = _shared
         self.base = self._base_values()
         n = np.asarray(stats.n, float)
         self.weights = n / n.sum()
@@ -156,7 +156,7 @@ class MLEngine:
     def _shared_parts(self):
         return (self.model, self.q, self.K, self.free_rows, self.free_col, self._labels,
                 self._defined, self.constraint_basis, self._group_K, self.ceq,
-                self._group_cols, self._nonlinear)
+                self._group_cols, self._nonlinear, self._ineq, self.eq_rank)
 
     def with_stats(self, stats: SampleStats) -> MLEngine:
         """The same model on other sample statistics (no re-analysis of the syntax)."""
@@ -210,28 +210,50 @@ class MLEngine:
             self._check_names(expr, known)
             known.add(name)
         eqs = [(Expression(a, line), Expression(b, line), line) for a, b, line in self.pt.equality]
+        ineqs = [(Expression(a, line), o, Expression(b, line), line)
+                 for a, o, b, line in self.pt.inequality]
         for a, b, _ in eqs:
+            self._check_names(a, known)
+            self._check_names(b, known)
+        for a, _, b, _ in ineqs:
             self._check_names(a, known)
             self._check_names(b, known)
         q = self.q
         self._nonlinear = None
-        if not eqs:
-            self.ceq = np.zeros((0, q))
-            return np.zeros(q), np.eye(q)
+        self.eq_rank = 0
+        pt = self.pt
+        self.base_for_constraints = np.where(np.isnan(pt.ustart), 0.0, pt.ustart)
 
-        def h(theta):
+        def values(theta):
             x = self.base_for_constraints.astype(theta.dtype)
             x[self.free_rows] = theta[self.free_col]
             vals = {lab: x[r] for lab, r in self._labels.items()}
             for name, expr in self._defined:
                 vals[name] = expr.evaluate(vals)
+            return vals
+
+        def g(theta):  # >= 0 when the inequalities hold
+            vals = values(theta)
+            return np.array([(a.evaluate(vals) - b.evaluate(vals)) * (1 if o == ">" else -1)
+                             for a, o, b, _ in ineqs])
+
+        self._ineq = g if ineqs else None
+        if not eqs and not ineqs:
+            self.ceq = np.zeros((0, q))
+            return np.zeros(q), np.eye(q)
+        if not eqs:
+            self._eq_function = lambda theta: np.zeros(0)
+            self._nonlinear = self._eq_function
+            self.ceq = np.zeros((0, q))
+            return np.zeros(q), np.eye(q)
+
+        def h(theta):
+            vals = values(theta)
             return np.array([a.evaluate(vals) - b.evaluate(vals) for a, b, _ in eqs])
 
-        pt = self.pt
-        self.base_for_constraints = np.where(np.isnan(pt.ustart), 0.0, pt.ustart)
         self._eq_function = h
         basis = linear_constraints(h, q, [line for *_, line in eqs])
-        if basis is None:
+        if basis is None or ineqs:
             # nonlinear: imposed during estimation; the basis becomes the tangent
             # space of the constraints at the solution (see _fit_nonlinear)
             self._nonlinear = h
@@ -239,7 +261,14 @@ class MLEngine:
             return np.zeros(q), np.eye(q)
         theta0, N, C = basis
         self.ceq = C
+        self.eq_rank = C.shape[0]
         return theta0, N
+
+    @property
+    def npar(self) -> int:
+        """Free parameters less the independent ``==`` constraints (lavaan's ``npar``);
+        inequality constraints, active or not, do not count."""
+        return self.q - self.eq_rank
 
     def equality_values(self, theta: np.ndarray) -> np.ndarray:
         """Values of ``lhs - rhs`` of the ``==`` constraints (0 at a solution)."""
@@ -260,6 +289,12 @@ class MLEngine:
             return np.zeros(0)
         vals = self._values(np.asarray(x, float))
         return np.array([vals[name] for name, _ in self._defined], dtype=float)
+
+    def inequality_at(self, x: np.ndarray) -> np.ndarray:
+        """``lhs - rhs`` of the ``<`` / ``>`` constraints at table-row values ``x``."""
+        vals = self._values(np.asarray(x, float))
+        return np.array([Expression(a, line).evaluate(vals) - Expression(b, line).evaluate(vals)
+                         for a, _, b, line in self.pt.inequality], dtype=float)
 
     def equality_at(self, x: np.ndarray) -> np.ndarray:
         """``lhs - rhs`` of the ``==`` constraints at table-row values ``x``."""
@@ -502,7 +537,11 @@ class MLEngine:
         return Solution(theta=theta, fmin=0.5 * F, iterations=it, converged=bool(converged))
 
     def _fit_nonlinear(self, start, *, tol: float) -> Solution:
-        """Nonlinear ``==`` constraints: SLSQP, then Newton steps on the KKT system.
+        """Nonlinear ``==`` and any ``<`` / ``>`` constraints: SLSQP, then KKT Newton steps.
+
+        Inequalities active at the SLSQP solution are kept as equalities
+        (inactive ones are dropped), as lavaan treats them for the standard
+        errors.
 
         The KKT steps use the Fisher scoring matrix, ``[[H, J'], [J, 0]] [d, l] =
         [-g, -h]`` with ``J`` the constraint Jacobian; at the solution the
@@ -522,34 +561,60 @@ class MLEngine:
                 return 1e10, np.zeros(q)
             return F, g
 
-        res = minimize(fun, theta, jac=True, method="SLSQP",
-                       constraints=[{"type": "eq", "fun": h, "jac": lambda t: jacobian(h, t)}],
+        cons = []
+        if h(theta).size:
+            cons.append({"type": "eq", "fun": h, "jac": lambda t: jacobian(h, t)})
+        g = self._ineq
+        if g is not None:
+            cons.append({"type": "ineq", "fun": g, "jac": lambda t: jacobian(g, t)})
+        res = minimize(fun, theta, jac=True, method="SLSQP", constraints=cons,
                        options={"ftol": 1e-14, "maxiter": 1000})
         theta = res.x
+        if g is not None:
+            # active inequalities act as equalities from here on (lavaan does the same
+            # for the standard errors); inactive ones are dropped
+            active = np.flatnonzero(g(theta) < 1e-7)
+            h_eq = h
+
+            def h(t, h_eq=h_eq, active=active):
+                return np.concatenate([h_eq(t), g(t)[active]])
         converged = False
         it = int(res.nit)
         for _ in range(200):
-            F, g, infos = self.evaluate(theta)
+            F, gr, infos = self.evaluate(theta)
             if not np.isfinite(F):
                 break
             H = 2.0 * sum(w * info for w, info in zip(self.weights, infos, strict=True))
-            J = jacobian(h, theta)
-            m = J.shape[0]
-            K = np.block([[H, J.T], [J, np.zeros((m, m))]])
-            rhs = -np.concatenate([g, h(theta)])
-            d = np.linalg.lstsq(K, rhs, rcond=None)[0][:q]
+            hv = h(theta)
+            if hv.size:
+                J = jacobian(h, theta)
+                m = J.shape[0]
+                K = np.block([[H, J.T], [J, np.zeros((m, m))]])
+                d = np.linalg.lstsq(K, -np.concatenate([gr, hv]), rcond=None)[0][:q]
+            else:
+                d = np.linalg.solve(H, -gr)
             theta = theta + d
             it += 1
             if np.abs(d).max() <= tol * (1.0 + np.abs(theta).max()):
                 converged = True
                 break
+        if g is not None and np.any(g(theta) < -1e-8):
+            converged = False
         F = self.evaluate(theta, derivatives=False)[0]
-        J = jacobian(h, theta)
-        u, s, vt = np.linalg.svd(J)
-        rank = int(np.sum(s > 1e-10 * max(1.0, s.max(initial=0))))
-        self.constraint_basis = (theta.copy(), vt[rank:].T)
-        self.ceq = vt[:rank]
-        converged = converged and bool(np.abs(h(theta)).max() < 1e-8)
+        if self._eq_function(theta).size:
+            Je = jacobian(self._eq_function, theta)
+            sv = np.linalg.svd(Je, compute_uv=False)
+            self.eq_rank = int(np.sum(sv > 1e-10 * max(1.0, sv.max(initial=0))))
+        if h(theta).size:
+            J = jacobian(h, theta)
+            u, s, vt = np.linalg.svd(J)
+            rank = int(np.sum(s > 1e-10 * max(1.0, s.max(initial=0))))
+            self.constraint_basis = (theta.copy(), vt[rank:].T)
+            self.ceq = vt[:rank]
+            converged = converged and bool(np.abs(h(theta)).max() < 1e-8)
+        else:
+            self.constraint_basis = (np.zeros(q), np.eye(q))
+            self.ceq = np.zeros((0, q))
         return Solution(theta=theta, fmin=0.5 * F, iterations=it, converged=converged)
 
     def _fallback(self, theta):

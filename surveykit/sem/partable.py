@@ -28,7 +28,8 @@ fixed moments of exogenous covariates; ``label`` the label (user's, or lavaan's
 ``.pN.`` plabel of the reference row for equality across groups);
 ``plabel`` lavaan's ``.pN.`` name of the row.
 
-Constraint statements (``:=``, ``==``) are kept in ``defined`` and ``equality``.
+Constraint statements are kept in ``defined`` (``:=``), ``equality`` (``==``)
+and ``inequality`` (``<``, ``>``).
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ class ParTable:
     meanstructure: bool
     defined: list[tuple[str, str, int]] = field(default_factory=list)   # (name, expr, line)
     equality: list[tuple[str, str, int]] = field(default_factory=list)  # (lhs, rhs, line)
+    inequality: list[tuple[str, str, str, int]] = field(default_factory=list)  # (lhs, op, rhs, line)
 
     @property
     def nrow(self) -> int:
@@ -136,12 +138,9 @@ def build_partable(flat, *, data_names: list[str] | None = None, ngroups: int = 
         rows_in = [_Row(*r) for r in flat]
     par = [r for r in rows_in if r.op in ("=~", "~", "~~", "~1")]
     con = [r for r in rows_in if r.op not in ("=~", "~", "~~", "~1")]
-    for r in con:
-        if r.op in ("<", ">"):
-            raise _err(f"inequality constraints ('{r.op}') are not supported by the estimator",
-                       int(r.line))
     defined = [(r.lhs, r.rhs, int(r.line)) for r in con if r.op == ":="]
     equality = [(r.lhs, r.rhs, int(r.line)) for r in con if r.op == "=="]
+    inequality = [(r.lhs, r.op, r.rhs, int(r.line)) for r in con if r.op in ("<", ">")]
 
     # ---- statements: merge per-group vector rows, reject duplicates
     stmts: dict[tuple[str, str, str], dict] = {}
@@ -349,4 +348,4 @@ def build_partable(flat, *, data_names: list[str] | None = None, ngroups: int = 
     return ParTable(lhs=lhs, op=op, rhs=rhs, group=group, user=user, free=free_index,
                     ustart=ustart, exo=exo, label=label, plabel=plabel, ov_names=ov_names,
                     lv_names=lv_names, ov_x=ov_x, ngroups=G, meanstructure=meanstructure,
-                    defined=defined, equality=equality)
+                    defined=defined, equality=equality, inequality=inequality)

@@ -18,7 +18,7 @@ __all__ = ["summary_text", "summary_html"]
 
 _SECTIONS = (("Latent Variables", "=~"), ("Regressions", "~"), ("Covariances", "~~cov"),
              ("Intercepts", "~1"), ("Variances", "~~var"), ("Defined Parameters", ":="),
-             ("Constraints", "=="))
+             ("Constraints", "=="), ("Inequality constraints", "ineq"))
 
 
 def _num(v, width: int = 9, digits: int = 3) -> str:
@@ -75,6 +75,8 @@ def _section_rows(est, key: str, lv: set):
         return est[(est["op"] == "~~") & (est["lhs"] != est["rhs"])]
     if key == "~~var":
         return est[(est["op"] == "~~") & (est["lhs"] == est["rhs"])]
+    if key == "ineq":
+        return est[est["op"].isin(["<", ">"])]
     return est[est["op"] == key]
 
 
@@ -98,12 +100,12 @@ def _param_lines(res, est, lv: set, dependent: set) -> list[str]:
                 name = f"    {dot}{name}"
             elif key == ":=":
                 name = f"    {r.lhs}"
-            elif key == "==":
-                name = f"    {r.lhs} == {r.rhs}"
+            elif key in ("==", "ineq"):
+                name = f"    {r.lhs} {r.op} {r.rhs}"
             else:
                 dot = "." if r.lhs in dependent else ""
                 name = f"    {dot}{r.lhs}"
-            if r.label and key not in (":=", "=="):
+            if r.label and key not in (":=", "==", "ineq"):
                 name = f"{name} ({r.label})"
             fixed = not (r.se > 0)
             out.append(f"{name:20.20s}{_num(r.est)}"

@@ -72,7 +72,7 @@ class SEMResult:
     @cached_property
     def npar(self) -> int:
         """Number of free parameters, less one per independent ``==`` constraint."""
-        return int(self.engine.constraint_basis[1].shape[1])
+        return int(self.engine.npar)
 
     @cached_property
     def df(self) -> int:
@@ -111,7 +111,13 @@ class SEMResult:
         """Standard errors of the free parameters (expected information; sandwich under MLR)."""
         if self.bootstrap is not None:
             return self.bootstrap.se[: self.engine.q]
-        return np.sqrt(np.clip(np.diag(self.vcov), 0.0, None))
+        var = np.diag(self.vcov)
+        se = np.sqrt(np.clip(var, 0.0, None))
+        if self.engine.pt.inequality:
+            # a parameter held at the bound of an active inequality has no
+            # sampling variance in the tangent space: lavaan reports NA
+            se[var < 1e-14 * max(1.0, float(np.abs(var).max(initial=0)))] = np.nan
+        return se
 
     @cached_property
     def estimates(self):
@@ -163,6 +169,14 @@ class SEMResult:
                               "est": ev[k], "se": 0.0, "z": np.nan, "pvalue": np.nan,
                               "ci_lower": ev[k], "ci_upper": ev[k], "std_lv": e_lv[k],
                               "std_all": e_all[k]})
+        if pt.inequality:
+            iv = eng.inequality_at(x)
+            i_lv, i_all = eng.inequality_at(std_lv), eng.inequality_at(std_all)
+            for k, (a, o, b, _) in enumerate(pt.inequality):
+                extra.append({"lhs": a, "op": o, "rhs": b, "group": 0, "label": "",
+                              "est": iv[k], "se": 0.0, "z": np.nan, "pvalue": np.nan,
+                              "ci_lower": iv[k], "ci_upper": iv[k], "std_lv": i_lv[k],
+                              "std_all": i_all[k]})
         if extra:
             frame = pd.concat([frame, pd.DataFrame(extra)], ignore_index=True)
         return frame

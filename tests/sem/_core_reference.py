@@ -65,7 +65,7 @@ def lavaan_table(case: str) -> pd.DataFrame:
     t = pd.DataFrame(core()[case]["estimates"])
     if "group" not in t:
         t["group"] = 1
-    t.loc[t["op"].isin([":=", "=="]), "group"] = 0
+    t.loc[t["op"].isin([":=", "==", "<", ">"]), "group"] = 0
     return t
 
 

@@ -101,3 +101,16 @@ def test_equal_labels_across_groups_without_group_equal():
     rows = est[(est["lhs"] == "visual") & (est["rhs"] == "x2")]
     assert rows["est"].nunique() == 1 and rows["se"].nunique() == 1
     assert isinstance(rows, pd.DataFrame) and len(rows) == 2
+
+
+def test_inequality_constraints_active_and_inactive():
+    # l2 > 0.6 binds (unconstrained 0.554), l3 > 0.1 does not (core_reference.R)
+    res = fitted("hs_cfa_inequality")
+    est = res.estimates.set_index(["lhs", "op", "rhs"])
+    assert est.loc[("visual", "=~", "x2"), "est"] == pytest.approx(0.6, abs=1e-10)
+    assert np.isnan(est.loc[("visual", "=~", "x2"), "se"])      # at the bound: NA, as lavaan
+    assert est.loc[("l2", ">", "0.6"), "est"] == pytest.approx(0.0, abs=1e-10)
+    assert est.loc[("l3", ">", "0.1"), "est"] > 0.5
+    # inequalities do not change the degrees of freedom (lavaan: npar 21, df 24)
+    assert res.npar == 21 and res.fit["df"] == 24
+    assert "Inequality constraints:" in res.summary()

@@ -119,7 +119,6 @@ def test_std_lv_metric_frees_variances_in_later_groups():
     ("f =~ x1 + x2\nf =~ x2", {}, r"line 2: 'f =~ x2' is specified twice"),
     ("f =~ x1 + c(a, b, c)*x2", {"ngroups": 2},
      "line 1: 'f =~ x2' has 3 per-group modifiers but the data have 2 group"),
-    ("f =~ x1 + x2\na > 0", {}, r"line 2: inequality constraints \('>'\) are not supported"),
 ])
 def test_model_errors(model, kw, message):
     with pytest.raises(ModelSyntaxError, match=message):

@@ -15,7 +15,8 @@ with shared labels is the one case where lavaan stopped noticeably early
 (its chi-square exceeds surveykit's by 4e-8); there the estimates are compared
 at 2e-4 and standard errors at 2e-5; in the second-order model with std.lv the
 standard errors at 2e-5; with the nonlinear constraint l2*l6 == l3*l5 (which
-lavaan meets only to 1e-7) the estimates at 5e-5.
+lavaan meets only to 1e-7) the estimates at 5e-5; with the inequality
+constraints (lavaan's constrained nlminb stops 7e-5 away) at 1e-4.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from ._core_reference import FIT_NAMES, core, finite, fitted, lavaan_table, merg
 
 CASES = sorted(core())
 LOOSE = {"pd_sem_shared": (2e-4, 2e-5), "hs_higher_order_stdlv": (2e-5, 2e-5),
-         "hs_cfa_nonlinear_eq": (5e-5, 1e-5)}
+         "hs_cfa_nonlinear_eq": (5e-5, 1e-5), "hs_cfa_inequality": (1e-4, 2e-5)}
 # lavaan imposes nonlinear '==' by an augmented Lagrangian that leaves the
 # constraints off by ~1e-7, which buys it a slightly lower fmin
 NONLINEAR = {"hs_cfa_nonlinear_eq", "hs_cfa_nonlinear_eq2"}
@@ -98,14 +99,15 @@ def test_fmin_not_above_lavaan(case):
 @pytest.mark.parametrize("case", CASES)
 def test_r_square(case):
     ours, ref = fitted(case).r2, core()[case]["r2"]
+    tol = LOOSE.get(case, (2e-5, 0))[0]
     if isinstance(next(iter(ref.values())), dict):  # one dict per group
         for label, values in ref.items():
             col = ours[label]
             assert set(col.index) == set(values)
-            assert_allclose([col[k] for k in values], list(values.values()), atol=2e-5)
+            assert_allclose([col[k] for k in values], list(values.values()), atol=tol)
     else:
         assert set(ours.index) == set(ref)
-        assert_allclose([ours[k] for k in ref], list(ref.values()), atol=2e-5)
+        assert_allclose([ours[k] for k in ref], list(ref.values()), atol=tol)
 
 
 def test_hs1939_issue_figures():

@@ -166,6 +166,15 @@ l2 == l3^2"
 fit <- cfa(nl_model2, data = hs)
 cases$hs_cfa_nonlinear_eq2 <- record(fit, nl_model2, "cfa(model, data = hs)")
 
+# inequality constraints: one active (l2 > 0.6), one inactive (l3 > 0.1)
+ineq_model <- "visual =~ x1 + l2*x2 + l3*x3
+textual =~ x4 + x5 + x6
+speed =~ x7 + x8 + x9
+l2 > 0.6
+l3 > 0.1"
+fit <- cfa(ineq_model, data = hs)
+cases$hs_cfa_inequality <- record(fit, ineq_model, "cfa(model, data = hs)")
+
 # a second-order factor, a MIMIC model with an observed outcome, orthogonal-looking
 # fixed covariances and a mean structure with fixed covariates
 ho_model <- paste(hs_model, "g =~ visual + textual + speed", sep = "\n")

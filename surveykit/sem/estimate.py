@@ -153,6 +153,12 @@ class MLEngine:
         n = np.asarray(stats.n, float)
         self.weights = n / n.sum()
 
+    def __reduce__(self):
+        # the constraint functions are closures: rebuild the engine from its table
+        # and statistics, then restore what a (nonlinear) fit left behind
+        return (_restore_engine, (self.pt, self.stats, self.constraint_basis, self.ceq,
+                                  self.eq_rank))
+
     def _shared_parts(self):
         return (self.model, self.q, self.K, self.free_rows, self.free_col, self._labels,
                 self._defined, self.constraint_basis, self._group_K, self.ceq,
@@ -656,6 +662,12 @@ class MLEngine:
         return N @ inv @ N.T
 
 
+
+
+def _restore_engine(pt, stats, constraint_basis, ceq, eq_rank) -> MLEngine:
+    engine = MLEngine(pt, stats)
+    engine.constraint_basis, engine.ceq, engine.eq_rank = constraint_basis, ceq, eq_rank
+    return engine
 
 
 class EngineMoments:

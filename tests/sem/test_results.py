@@ -188,3 +188,13 @@ def test_large_models_run_with_one_blas_thread():
     model = "\n".join(f"f{j} =~ " + " + ".join(f"v{j}_{i}" for i in range(4)) for j in range(6))
     res = surveykit.cfa(model, data)
     assert res.converged and res.fit["df"] == 24 * 25 // 2 - (18 + 24 + 21)
+
+
+@pytest.mark.parametrize("case", ["hs_cfa", "hs_cfa_nonlinear_eq", "hs_cfa_inequality"])
+def test_results_pickle(case):
+    import pickle
+    res = fitted(case)
+    again = pickle.loads(pickle.dumps(res))
+    np.testing.assert_array_equal(again.theta, res.theta)
+    np.testing.assert_allclose(again.vcov, res.vcov)
+    pd.testing.assert_frame_equal(again.estimates, res.estimates)

@@ -13,8 +13,13 @@ of group g is
 
 evaluated at the model-implied moments (lavaan: ``information = "expected"``,
 ``h1.information = "structured"``), and the covariance matrix of the
-estimates is ``(sum_g N_g I_g)^{-1}``.  Fisher scoring iterates
-``theta <- theta - (2 sum_g w_g I_g)^{-1} grad F`` with step halving.
+estimates is ``(sum_g N_g I_g)^{-1}`` (restricted to the null space of the
+equality constraints).  Fisher scoring iterates
+``theta <- theta - (2 sum_g w_g I_g)^{-1} grad F`` with step halving; once the
+fit function changes little, BFGS updates of that matrix take over and give
+superlinear convergence.  Linear ``==`` constraints are a reparameterisation;
+nonlinear ``==`` and ``<``/``>`` constraints are handled by SLSQP followed by
+Newton steps on the KKT system.
 
 Internals for other modules (robust standard errors, bootstrap, FIML)
 ----------------------------------------------------------------------
@@ -34,8 +39,16 @@ Internals for other modules (robust standard errors, bootstrap, FIML)
     (``N`` is the identity without constraints; with nonlinear ``==``
     constraints, after :meth:`MLEngine.fit`, the tangent space of the
     constraints at the solution); ``engine.ceq`` the orthonormal rows of the
-    (linearised) constraints; ``engine.defined(theta)`` and
-    ``engine.defined_jacobian(theta)`` for ``:=`` parameters.
+    (linearised) constraints; ``engine.npar`` lavaan's ``npar``;
+    ``engine.defined(theta)`` and ``engine.defined_jacobian(theta)`` for
+    ``:=`` parameters; everything uses analytic gradients and the
+    expected information.
+:class:`EngineMoments`
+    ``EngineMoments(engine, theta)``: ``x``, ``meanstructure``, ``ceq``,
+    ``implied(x)``, ``jacobian(x)`` (the ``MomentModel`` protocol of
+    :mod:`surveykit.sem.robust`).
+:func:`blas_single_thread`
+    context manager limiting BLAS to one thread.
 """
 
 from __future__ import annotations

@@ -136,6 +136,18 @@ def bootstrap_draws(statistic: Statistic, data: Sequence[np.ndarray], *, n_boot:
     -------
     ndarray
         ``(n_boot, k)`` draws, failed draws as rows of ``NaN``.
+
+    Examples
+    --------
+    A progress bar with rich (what the CLI does)::
+
+        from rich.progress import Progress
+        with Progress() as bar:
+            task = bar.add_task("bootstrap", total=1000)
+            draws = bootstrap_draws(stat, data, n_boot=1000, seed=1, n_jobs=2,
+                                    progress=lambda done, total: bar.update(task, completed=done))
+
+    In R: ``bootstrapLavaan(fit, R = 1000, FUN = coef)``.
     """
     data = [np.asarray(X) for X in data]
     if indices is None:

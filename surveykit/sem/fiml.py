@@ -12,7 +12,16 @@ with ``ybar_p`` and ``C_p`` the mean and (divide-by-n) covariance of the
 pattern's observed values.  The saturated (h1) moments are estimated by EM as
 lavaan does (same start, same stopping rule), so χ² = 2 (log L_h1 - log L_h0)
 matches lavaan's.  Standard errors come from the observed information (the
-Hessian of log L), lavaan's default for ``missing = "ml"``.
+Hessian of log L), lavaan's default for ``missing = "ml"``.  Under
+``estimator="MLR"`` the sandwich uses the casewise observed-data scores, the
+χ² is scaled as lavaan's ``yuan.bentler.mplus``, and the robust CFI, TLI and
+RMSEA are lavaan's FIML-corrected ones (:func:`_fiml_corrected`).
+
+Where surveykit differs from lavaan 0.6-14: the FIML optimum is polished by a
+Newton step (lavaan's estimates sit ~1e-6 from it); GFI, AGFI and PGFI are not
+reported under ``missing="ml"`` (lavaan computes them from pairwise sample
+moments, a statistic of doubtful meaning with missing data); rows with no
+answer at all are dropped, as lavaan does.
 
 References
 ----------

@@ -14,6 +14,12 @@ The functions here work on moments and Jacobians only, through the small
 :class:`MomentModel` protocol, so the same code serves single- and multigroup
 models and any parameterisation of them.
 
+Where surveykit differs from lavaan 0.6-14: the RMSEA interval inverts the
+noncentral χ² to 1e-12 (lavaan's ``uniroot`` stops at about 1e-4 in the
+noncentrality, which moves the bounds by < 1e-7), and the statistics are
+evaluated at a tighter ML optimum, so scaled χ² values may differ from
+lavaan's in the sixth significant digit.
+
 References
 ----------
 Yuan, K.-H. & Bentler, P. M. (2000). Three likelihood-based methods for mean

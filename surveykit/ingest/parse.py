@@ -383,14 +383,109 @@ def _parse_wide(rows: list[list[Any]], res: FileResult, cb: Any, policy: Exclusi
     _check_merged(wb, res, policy, start, {m.column for m in mapped})
     if n == 0:
         return
+    args = (body, row_numbers, [(m.column, m.item) for m in mapped], cb, policy, res.name, sheet,
+            res.fmt, id_col)
+    if n >= _SPLIT_MIN_ROWS and _can_split():
+        # two halves of the rows coded at once: a forked child takes the second half
+        # (it inherits the parsed rows, nothing is sent to it) while this process codes the first
+        half = n // 2
+        try:
+            child: _Future | None = _in_child((body[half:], row_numbers[half:], *args[2:]))
+        except Exception:  # no second process after all: code it here
+            child = None
+        first_block = _code_block(body[:half], row_numbers[:half], *args[2:])
+        other = None
+        if child is not None:
+            try:
+                other = child.result()
+            except Exception:  # the child died: code its half here
+                other = None
+        if other is None:
+            other = _code_block(body[half:], row_numbers[half:], *args[2:])
+        blocks = [(0, first_block), (half, other)]
+    else:
+        blocks = [(0, _code_block(*args))]
+    res.items = blocks[0][1].items
+    for offset, b in blocks:
+        res.respondents += b.respondents
+        res.coded += b.coded
+        res.coded_json += b.coded_json
+        res.raw_json += b.raw_json
+        res.recodes += [(i + offset, *rest) for i, *rest in b.recodes]
+        res.findings += [(i + offset, f) for i, f in b.findings]
+    res.cells_json = [None] * n
+
+
+_SPLIT_MIN_ROWS = 5000
+_SPLIT_JOB: tuple[Any, ...] | None = None
+
+
+def _can_split() -> bool:
+    import multiprocessing as mp
+
+    # only from a main process (a pool worker parsing many files has its core busy already)
+    return ((os.cpu_count() or 1) >= 2 and mp.parent_process() is None
+            and "fork" in mp.get_all_start_methods())
+
+
+def _code_job() -> _Block:
+    assert _SPLIT_JOB is not None
+    return _code_block(*_SPLIT_JOB)
+
+
+class _Future:
+    def __init__(self, ex: Any, fut: Any):
+        self.ex, self.fut = ex, fut
+
+    def result(self) -> _Block:
+        try:
+            return self.fut.result()
+        finally:
+            self.ex.shutdown(wait=True)
+
+
+def _in_child(job: tuple[Any, ...]) -> _Future:
+    global _SPLIT_JOB
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    _SPLIT_JOB = job  # the forked child inherits it: the rows are not pickled
+    ex = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("fork"))
+    try:
+        fut = ex.submit(_code_job)  # forks the worker now, while the job is set
+    finally:
+        _SPLIT_JOB = None
+    return _Future(ex, fut)
+
+
+@dataclass
+class _Block:
+    """Coded rows of one block of a wide sheet (row indices local to the block)."""
+
+    items: list[str]
+    respondents: list[str | None]
+    coded: list[tuple[Any, ...]]
+    coded_json: list[str]
+    raw_json: list[str]
+    recodes: list[tuple[Any, ...]]
+    findings: list[tuple[int | None, Finding]]
+
+
+def _code_block(body: list[list[Any]], row_numbers: list[int], mapped: list[tuple[int, str]],
+                cb: Any, policy: ExclusionPolicy, name: str, sheet: str, fmt: str,
+                id_col: int) -> _Block:
+    """Normalise, check and encode rows of a wide sheet."""
+    n = len(body)
+    tmp = FileResult("", name, "", 0, "", fmt=fmt)
     norms = _normalisers(cb)
     columns = list(zip(*body))
-    csv_source = res.fmt == "csv"
+    csv_source = fmt == "csv"
     coded_cols: list[list[Any]] = []
     items: list[str] = []
+    rid = cb.respondent_id
     # raw values kept beside the codes: every cell whose raw value is not its code
     raw_maps: dict[int, dict[str, Any]] = {}
-    mapped_cols = {m.column for m in mapped}
+    mapped_cols = {c for c, _ in mapped}
     for j in range(len(columns)):
         if j in mapped_cols:
             continue
@@ -401,16 +496,14 @@ def _parse_wide(rows: list[list[Any]], res: FileResult, cb: Any, policy: Exclusi
         for i, v in enumerate(col):
             if v != "":
                 raw_maps.setdefault(i, {})[f"{letter}{row_numbers[i]}"] = v
-    for m in mapped:
-        item_id = m.item
-        assert item_id is not None
-        col = columns[m.column]
+    append = tmp.recodes.append
+    for column, item_id in mapped:
+        col = columns[column]
         norm = norms[item_id]
         coded_col, events = _normalise_column(col, norm)
         coded_cols.append(coded_col)
         items.append(item_id)
-        letter = col_letter(m.column)
-        append = res.recodes.append
+        letter = col_letter(column)
         for i, out in events:
             raw = col[i]
             cell = f"{letter}{row_numbers[i]}"
@@ -421,33 +514,30 @@ def _parse_wide(rows: list[list[Any]], res: FileResult, cb: Any, policy: Exclusi
             text = raw if type(raw) is str else _raw_text(raw)
             if out.problem:
                 rn = row_numbers[i]
-                _finding(res, policy, out.problem,
-                         f"{res.name}: {item_id} = {text!r} {out.detail or ''}".rstrip(),
+                _finding(tmp, policy, out.problem,
+                         f"{name}: {item_id} = {text!r} {out.detail or ''}".rstrip(),
                          row_index=i, sheet=sheet, cell=cell, row=rn, item=item_id,
                          value=text[:200])
             if out.rule and not (csv_source and out.rule == "numeric_string"):
                 append((i, sheet, cell, item_id, text,
                         None if out.value is None else str(out.value), out.rule))
-    res.items = items
     rid_pos = items.index(rid)
     resp = [_respondent_text(v) for v in coded_cols[rid_pos]]
     coded_cols[rid_pos] = resp
     for i in [i for i, r in enumerate(resp) if r is None]:
         rn = row_numbers[i]
-        _finding(res, policy, "missing_respondent_id",
-                 f"{res.name}: row {rn} has answers but no {rid}", row_index=i, sheet=sheet,
+        _finding(tmp, policy, "missing_respondent_id",
+                 f"{name}: row {rn} has answers but no {rid}", row_index=i, sheet=sheet,
                  cell=f"{col_letter(id_col)}{rn}", row=rn, item=rid)
     coded_rows = list(zip(*coded_cols))
     # attach the respondent to row findings now that it is known
-    res.findings = [(i, f if i is None or f.respondent else _with_resp(f, resp[i]))
-                    for i, f in res.findings]
-    res.respondents = resp
-    res.coded = coded_rows
-    res.coded_json = [_dumps(r) for r in coded_rows]
-    res.raw_json = ["{}"] * n
+    findings = [(i, f if i is None or f.respondent else _with_resp(f, resp[i]))
+                for i, f in tmp.findings]
+    raw_json = ["{}"] * n
     for i, mp in raw_maps.items():
-        res.raw_json[i] = _ENCODE(mp)
-    res.cells_json = [None] * n
+        raw_json[i] = _ENCODE(mp)
+    return _Block(items, resp, coded_rows, [_ENCODE(r) for r in coded_rows], raw_json,
+                  tmp.recodes, findings)
 
 
 def _with_resp(f: Finding, respondent: str | None) -> Finding:

@@ -407,6 +407,22 @@ class MLEngine:
             infos = None
         return F, grad, infos
 
+    def hessian(self, theta: np.ndarray) -> np.ndarray:
+        """Hessian of ``F`` (analytic, :mod:`surveykit.sem.hessian`)."""
+        from surveykit.sem.hessian import group_hessian
+        x = self.x_of(theta)
+        H = np.zeros((self.q, self.q))
+        for g in range(len(self.model.groups)):
+            Hg, rows = group_hessian(self.model, x, g, self.stats.mean[g], self.stats.cov[g],
+                                     self.pt.meanstructure)
+            cols = self._group_cols[g]
+            if cols is None:
+                K = self._group_K[g]
+                H += self.weights[g] * (K.T @ Hg @ K)
+            else:
+                H[np.ix_(cols, cols)] += self.weights[g] * Hg
+        return H
+
     def start(self) -> np.ndarray:
         """Starting values; user ``start()`` values first.
 
@@ -508,42 +524,45 @@ class MLEngine:
         converged = False
         it = 0
         # Fisher scoring converges linearly, at a rate set by the misfit; once
-        # close, BFGS updates of the scoring matrix give superlinear steps.
-        bfgs = False
+        # close, Newton steps with the analytic Hessian converge quadratically
+        # (BFGS updates of the scoring matrix where the Hessian is not positive).
+        newton = False
         Hz = None
         w = self.weights
         for it in range(1, max_iter + 1):  # noqa: B007 - the count is reported
             gz = N.T @ grad if constrained else grad
-            if not bfgs:
+            step = None
+            if newton:
+                H = self.hessian(theta)
+                Hn = N.T @ H @ N if constrained else H
+                step, info_ = _dposv(Hn, -gz)[1:]
+                if info_ != 0:
+                    step = None
+                else:
+                    Hz = Hn
+            if step is None:
+                if infos is None:
+                    infos = self.evaluate(theta)[2]
                 H = 2.0 * w[0] * infos[0]
                 for k in range(1, len(infos)):
                     H += 2.0 * w[k] * infos[k]
                 Hz = N.T @ H @ N if constrained else H
-            step, info_ = _dposv(Hz, -gz)[1:]
-            if info_ != 0:
-                step = -np.linalg.lstsq(Hz, gz, rcond=None)[0]
+                step, info_ = _dposv(Hz, -gz)[1:]
+                if info_ != 0:
+                    step = -np.linalg.lstsq(Hz, gz, rcond=None)[0]
             dtheta = N @ step if constrained else step
             t = 1.0
             for _ in range(40):
                 cand = theta + t * dtheta
-                Fc, gc, ic = self.evaluate(cand, information=not bfgs)
+                Fc, gc, ic = self.evaluate(cand, information=not newton)
                 if np.isfinite(Fc) and Fc <= F + 1e-12 * max(1.0, abs(F)):
                     break
                 t *= 0.5
             else:
                 break
             small = np.abs(t * dtheta).max() <= tol * (1.0 + np.abs(theta).max())
-            if not bfgs and F - Fc < 1e-3 * max(F, 1e-8) and t == 1.0:
-                bfgs = True
-                if ic is None:  # pragma: no cover - information is computed before the switch
-                    ic = self.evaluate(cand)[2]
-            if bfgs:
-                s_ = t * step
-                y_ = (N.T @ gc if constrained else gc) - gz
-                sy = s_ @ y_
-                if sy > 1e-16:
-                    Hs = Hz @ s_
-                    Hz = Hz + np.outer(y_, y_ / sy) - np.outer(Hs, Hs / (s_ @ Hs))
+            if not newton and F - Fc < 1e-3 * max(F, 1e-8) and t == 1.0:
+                newton = True
             theta, F, grad, infos = cand, Fc, gc, ic
             if small or np.abs(N.T @ grad if constrained else grad).max() < 1e-13:
                 converged = True

@@ -16,8 +16,8 @@ evaluated at the model-implied moments (lavaan: ``information = "expected"``,
 estimates is ``(sum_g N_g I_g)^{-1}`` (restricted to the null space of the
 equality constraints).  Fisher scoring iterates
 ``theta <- theta - (2 sum_g w_g I_g)^{-1} grad F`` with step halving; once the
-fit function changes little, BFGS updates of that matrix take over and give
-superlinear convergence.  Linear ``==`` constraints are a reparameterisation;
+fit function changes little, Newton steps with the analytic Hessian
+(:mod:`surveykit.sem.hessian`) take over and converge quadratically.  Linear ``==`` constraints are a reparameterisation;
 nonlinear ``==`` and ``<``/``>`` constraints are handled by SLSQP followed by
 Newton steps on the KKT system.
 
@@ -506,7 +506,7 @@ class MLEngine:
 
     def fit(self, start: np.ndarray | None = None, *, max_iter: int = 1000,
             tol: float = 1e-9) -> Solution:
-        """Fisher scoring, then BFGS-updated scoring, with step halving.
+        """Fisher scoring, then Newton steps, with step halving.
 
         Stops when a step changes no parameter by more than
         ``tol * (1 + max|theta|)`` (the estimates are then exact to about
@@ -525,7 +525,7 @@ class MLEngine:
         it = 0
         # Fisher scoring converges linearly, at a rate set by the misfit; once
         # close, Newton steps with the analytic Hessian converge quadratically
-        # (BFGS updates of the scoring matrix where the Hessian is not positive).
+        # (where the Hessian is not positive definite, scoring steps again).
         newton = False
         Hz = None
         w = self.weights

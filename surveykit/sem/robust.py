@@ -280,6 +280,63 @@ class RobustResult:
         return out
 
 
+def _x_index(model) -> list[int]:
+    """Positions of fixed exogenous observed covariates (lavaan's ``fixed.x``) in the model's variables."""
+    xi = getattr(model, "x_index", None)
+    if xi is not None:
+        return list(xi)
+    pt = getattr(getattr(model, "engine", None), "pt", None)
+    if pt is not None and getattr(pt, "ov_x", None):
+        return [pt.ov_names.index(v) for v in pt.ov_x]
+    return []
+
+
+def _moment_mask(p: int, x_index: Sequence[int], meanstructure: bool) -> np.ndarray:
+    """True for the moments ``[mu; vech(Sigma)]`` that are not fixed covariate moments."""
+    rows, cols = vech_indices(p)
+    isx = np.zeros(p, dtype=bool)
+    isx[list(x_index)] = True
+    keep = ~(isx[rows] & isx[cols])
+    return np.concatenate([~isx, keep]) if meanstructure else keep
+
+
+def _h1_unstructured_trace(X: np.ndarray, ybar: np.ndarray, S: np.ndarray,
+                           x_index: Sequence[int], meanstructure: bool) -> float:
+    """``tr(B1 A1^{-1})`` of the saturated model at the sample moments.
+
+    ``A1`` is the expected information and ``B1 = A1 Gamma A1`` with ``Gamma``
+    the covariance of the casewise moments; with fixed covariates the moments
+    of the covariates are left out and ``Gamma`` is that of the moments of
+    the residuals from the regression on the covariates (lavaan's
+    ``lav_samplestats_Gamma(fixed.x = TRUE)``).
+    """
+    n, p = X.shape
+    rows, cols = vech_indices(p)
+    Yc = X - ybar
+    if x_index:
+        xi = list(x_index)
+        yi = [j for j in range(p) if j not in set(xi)]
+        Q = np.column_stack([np.ones(n), X[:, xi]])
+        coef, *_ = np.linalg.lstsq(Q, X[:, yi], rcond=None)
+        Yhat = X.copy()
+        Yhat[:, yi] = Q @ coef
+        Hc = Yhat - Yhat.mean(axis=0)
+        Z = Yc[:, rows] * Yc[:, cols] - Hc[:, rows] * Hc[:, cols]
+        if meanstructure:
+            Z = np.hstack([X - Yhat, Z])
+    else:
+        Z = Yc[:, rows] * Yc[:, cols]
+        if meanstructure:
+            Z = np.hstack([X, Z])
+    Z = Z - Z.mean(axis=0)
+    Gamma = Z.T @ Z / n
+    keep = _moment_mask(p, x_index, meanstructure)
+    A1 = h1_expected_information(S, meanstructure)[np.ix_(keep, keep)]
+    G = Gamma[np.ix_(keep, keep)]
+    # tr(A1 G A1 A1^{-1}) = tr(A1 G)
+    return float(np.sum(A1 * G.T))
+
+
 def _ml_gradient(model: MomentModel, groups: Sequence[tuple[np.ndarray, np.ndarray]],
                  weights: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
     """Gradient of lavaan's ML objective ``sum_g f_g F_g / 2`` as a function of ``x``."""
@@ -370,41 +427,47 @@ def mlr(model: MomentModel, data: Sequence[np.ndarray], *, df: int,
     base_trace = 0.0
     base_df = 0
     ms = model.meanstructure
+    xi = _x_index(model)
     for (sigma, mu), delta, (ybar, S), X, fg, ng in zip(
             implied, deltas, stats_g, data, f, ns, strict=True):
         X = np.asarray(X, dtype=float)
         m = mu if ms else ybar
         B1 = casewise_scores(X, m, sigma, ms)
+        B1[:, ~_moment_mask(X.shape[1], xi, ms)] = 0.0  # fixed covariate moments
         B1 = B1.T @ B1 / ng
         B0 = delta.T @ B1 @ delta
         meat += fg * B0
         # saturated model at the sample moments: first-order and expected information
-        Bu = casewise_scores(X, ybar, S, ms)
-        Bu = Bu.T @ Bu / ng
-        Au = h1_expected_information(S, ms)
-        trace += np.sum(Bu * np.linalg.inv(Au).T) - fg * np.sum(B0 * E_inv.T)
+        h1_trace = _h1_unstructured_trace(X, ybar, S, xi, ms)
+        trace += h1_trace - fg * np.sum(B0 * E_inv.T)
         chisq += _ml_chisq(sigma, mu if ms else None, ybar, S, int(ng))
-        # baseline: diagonal Sigma (and free means); its estimates are the sample
-        # moments, its Hessian is the expected information there (diagonal)
+        # baseline: independent variables (the covariates keep their sample
+        # covariances, fixed), free means; its estimates are the sample moments
+        # and its Hessian the expected information there
         p = S.shape[0]
+        yi = [j for j in range(p) if j not in set(xi)]
         D = np.diag(np.diag(S))
+        if xi:
+            D[np.ix_(xi, xi)] = S[np.ix_(xi, xi)]
         base_T += _ml_chisq(D, ybar if ms else None, ybar, S, int(ng))
         rows, cols = vech_indices(p)
         k = (p if ms else 0) + rows.size
-        Db = np.zeros((k, p * (2 if ms else 1)))
+        py = len(yi)
+        Db = np.zeros((k, py * (2 if ms else 1)))
         off = p if ms else 0
         if ms:
-            Db[:p, :p] = np.eye(p)
-        diag_pos = np.flatnonzero(rows == cols)
-        Db[off + diag_pos, off:off + p] = np.eye(p)
+            Db[yi, np.arange(py)] = 1.0
+        diag_pos = np.array([np.flatnonzero((rows == j) & (cols == j))[0] for j in yi], dtype=int)
+        Db[off + diag_pos, (py if ms else 0) + np.arange(py)] = 1.0
         Bb = casewise_scores(X, ybar, D, ms)
+        Bb[:, ~_moment_mask(p, xi, ms)] = 0.0
         Bb = Bb.T @ Bb / ng
         B0b = Db.T @ Bb @ Db
         Hb = Db.T @ h1_expected_information(D, ms) @ Db
         # per-group baseline weights enter through f_g in the joint Hessian, which
         # is block diagonal over groups: the group's inverse block is (f_g Hb)^{-1}
-        base_trace += np.sum(Bu * np.linalg.inv(Au).T) - np.sum(B0b * np.linalg.inv(Hb).T)
-        base_df += rows.size - p
+        base_trace += h1_trace - np.sum(B0b * np.linalg.inv(Hb).T)
+        base_df += int(_moment_mask(p, xi, False).sum()) - py
     V = E_inv @ meat @ E_inv / N
     c = trace / df if df > 0 else float("nan")
     cb = base_trace / base_df

@@ -67,6 +67,7 @@ CASES = {
     "hs_school_metric_mlr": ("cfa", HS, {"group": "school", "estimator": "MLR",
                                          "group_equal": ("loadings",)}),
     "pd_sem_eqcon_mlr": ("sem", PD, {"estimator": "MLR"}),
+    "hs_covariates_mlr": ("sem", HS, {"estimator": "MLR"}),
     "pd_sem_shared_mlr": ("sem", PD, {"estimator": "MLR"}),
     "hs_cfa_fiml": ("cfa", HSM, {"missing": "ml"}),
     "hs_cfa_fiml_mlr": ("cfa", HSM, {"missing": "ml", "estimator": "MLR"}),

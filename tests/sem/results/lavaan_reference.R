@@ -260,6 +260,16 @@ fit <- sem(pd_model_shared, data = pd, estimator = "MLR")
 cases$pd_sem_shared_mlr <- case_common(fit, pd_model_shared,
                                        "sem(model, data = PoliticalDemocracy, estimator = \"MLR\")")
 
+# observed exogenous covariates (fixed.x = TRUE): their moments are fixed,
+# which changes the Yuan-Bentler trace and the baseline model
+cov_model <- "visual  =~ x1 + x2 + x3
+textual =~ x4 + x5 + x6
+visual ~ sex + ageyr
+textual ~ visual + ageyr"
+fit <- sem(cov_model, data = hs, estimator = "MLR")
+cases$hs_covariates_mlr <- case_common(fit, cov_model,
+                                       "sem(model, data = HolzingerSwineford1939, estimator = \"MLR\")")
+
 mlr_conf <- cfa(hs_model, data = hs, group = "school", estimator = "MLR")
 mlr_metric <- cfa(hs_model, data = hs, group = "school", estimator = "MLR",
                   group.equal = "loadings")

@@ -46,6 +46,9 @@ DEFAULT_CUMULATIVE = (0.05, 0.17, 0.42, 0.78)  # P(answer <= k), k = 1..4 of a 5
 DEFAULT_EXO_COR = 0.30
 DEFAULT_RES_COR = 0.20
 DEFAULT_PATH = 0.30
+# share of noisy answers that are left blank: rating items rarely, profile figures more often
+BLANK_SHARE_LIKERT = 0.01
+BLANK_SHARE_PROFILE = 0.20
 # firm-id prefixes of the shipped questionnaires (never a declared missing code such as "NA")
 _ID_PREFIX = {"ningbo_apparel": "NB", "yongkang_hardware": "YK"}
 _FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
@@ -386,23 +389,28 @@ def _mess(cb: Codebook, truth, rng, rate: float) -> tuple[list[dict[str, Any]], 
             kind = rng.random()
             if item.type == "likert":
                 point = int(value)
-                if kind < 0.15:  # left blank
+                # rating questions are rarely left blank in interviewer-assisted firm surveys;
+                # most field noise is in how an answer is written
+                if kind < BLANK_SHARE_LIKERT:
                     rec.pop(item.id)
                     truth.iat[r, truth.columns.get_loc(item.id)] = np.nan
-                elif kind < 0.40:
+                elif kind < 0.30:
                     rec[item.id] = item.scale.labels[point]["zh"]
-                elif kind < 0.50:
+                elif kind < 0.42:
                     rec[item.id] = item.scale.labels[point]["en"]
-                elif kind < 0.65:
+                elif kind < 0.60:
                     rec[item.id] = str(point).translate(_FULLWIDTH)
-                elif kind < 0.75:
+                elif kind < 0.72:
                     rec[item.id] = f"{point}.0"
                 elif kind < 0.80:
                     rec[item.id] = f"{point}分"
                 else:  # a tick in the form's boxes; the wide layout keeps the code
                     tick[item.id] = point
             elif item.type in ("integer", "year", "number"):
-                if kind < 0.5:
+                if kind < BLANK_SHARE_PROFILE:  # "don't know" on a figure is common
+                    rec.pop(item.id)
+                    truth.iat[r, truth.columns.get_loc(item.id)] = np.nan
+                elif kind < 0.6:
                     rec[item.id] = str(value).translate(_FULLWIDTH)
                 else:
                     rec[item.id] = str(value)

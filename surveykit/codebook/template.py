@@ -140,11 +140,32 @@ def _check_options(layout: str, lang: str, path: str | Path) -> None:
         raise SurveykitError(f"{path}: templates are written as .xlsx files")
 
 
+_FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+
+
 def _save(wb, path: str | Path) -> Path:
+    """Save reproducibly: the same workbook gives the same bytes (fixed document and zip times)."""
+    import datetime as dt
+    import io
+    import re
+    import zipfile
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    wb.properties.created = wb.properties.modified = dt.datetime(*_FIXED_TIME)
+    wb.properties.creator = "surveykit"
+    buf = io.BytesIO()
+    wb.save(buf)
     tmp = path.with_name(path.name + ".part")
-    wb.save(tmp)
+    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=_FIXED_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = info.external_attr
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps the save time here
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>1980-01-01T00:00:00Z", data)
+            dst.writestr(entry, data)
     tmp.replace(path)  # never leave a half-written workbook under the real name
     return path
 

@@ -75,3 +75,9 @@ def test_bad_layout_and_suffix(tmp_path, ningbo):
         write_template(ningbo, tmp_path / "x.xlsx", layout="long")
     with pytest.raises(SurveykitError, match="templates are written as .xlsx files"):
         write_template(ningbo, tmp_path / "x.xls")
+
+
+def test_the_same_workbook_gives_the_same_bytes(tmp_path, ningbo):
+    a = write_template(ningbo, tmp_path / "a.xlsx", layout="form")
+    b = write_template(ningbo, tmp_path / "b.xlsx", layout="form")
+    assert a.read_bytes() == b.read_bytes()

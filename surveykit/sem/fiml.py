@@ -429,6 +429,12 @@ def fiml(model: MomentModel, data: Sequence[np.ndarray], *, df: int,
     -------
     FimlResult
 
+    Raises
+    ------
+    SurveykitError
+        If the model has fixed observed exogenous covariates (lavaan's
+        ``fixed.x``), which this implementation does not condition on.
+
     Notes
     -----
     The estimate maximises ``sum_g log L_g(mu_g(x), Sigma_g(x))``; the gradient
@@ -447,6 +453,17 @@ def fiml(model: MomentModel, data: Sequence[np.ndarray], *, df: int,
     """
     from scipy.optimize import minimize
 
+    from surveykit.errors import SurveykitError
+    from surveykit.sem.robust import _x_index
+
+    xi = _x_index(model)
+    if xi:
+        # lavaan conditions on fixed covariates, with their moments taken from all
+        # cases; a model whose covariate moments come from the complete cases
+        # would give a wrong χ², so refuse rather than report it
+        raise SurveykitError(f"missing='ml' with observed exogenous covariates (variables at "
+                             f"positions {xi}) is not supported; use missing='listwise' or "
+                             f"model the covariates as random (their variances free).")
     pats = [Patterns.from_data(X) for X in data]
     f, g, N = _neg_loglik_and_grad(model, pats)
     x = np.asarray(model.x if x0 is None else x0, dtype=float).copy()

@@ -205,3 +205,14 @@ def test_equality_constraints_and_shared_labels_agree_under_fiml():
     assert_allclose(m["est_x"], m["est_y"], atol=1e-8)
     # SEs: constrained inverse vs reduced parameterisation, numerical Hessians
     assert_allclose(m["se_x"], m["se_y"], atol=1e-6)
+
+
+def test_fixed_covariates_are_refused():
+    import surveykit
+    from surveykit.errors import SurveykitError
+
+    model = """visual  =~ x1 + x2 + x3
+textual =~ x4 + x5 + x6
+visual ~ sex + ageyr"""
+    with pytest.raises(SurveykitError, match="observed exogenous covariates"):
+        surveykit.sem(model, dataset("HolzingerSwineford1939_missing"), missing="ml")

@@ -666,21 +666,56 @@ def _scaling_of(result) -> float:
     raise ValueError("a scaled difference test needs two fits with estimator='MLR'.")
 
 
-def lrt_scaled(a, b):
-    """Satorra–Bentler (2001) scaled χ² difference of two MLR fits (``surveykit.lrt`` under MLR).
+def _scaling_at(result, at) -> float:
+    """Yuan–Bentler scaling factor of ``result``'s model evaluated at the estimates of the nested fit ``at``.
+
+    This is lavaan's ``M10`` model of the Satorra–Bentler (2010) difference:
+    the less restricted model, not re-estimated, at the restricted solution.
+    """
+    eng, other = result.engine, at.engine
+    values = other.x_of(at.theta)
+    pos = {(other.pt.lhs[i], other.pt.op[i], other.pt.rhs[i], int(other.pt.group[i])): values[i]
+           for i in range(len(other.pt.lhs))}
+    theta = np.array(result.theta, dtype=float)
+    for row, col in zip(eng.free_rows, eng.free_col, strict=True):
+        key = (eng.pt.lhs[row], eng.pt.op[row], eng.pt.rhs[row], int(eng.pt.group[row]))
+        theta[col] = pos[key]
+    model = EngineMoments(eng, theta)
+    return mlr(model, [np.asarray(X, float) for X in eng.stats.data],
+               df=int(round(result.fit["df"]))).scaling_factor
+
+
+def lrt_scaled(a, b, method: str = "satorra.bentler.2001"):
+    """Scaled χ² difference of two MLR fits (``surveykit.lrt`` under MLR).
 
     ``a`` is the less restricted model (fewer degrees of freedom), ``b`` the
     more restricted one; both carry their Yuan–Bentler scaling factor.
 
+    Parameters
+    ----------
+    a, b : SEMResult
+        The two fits.
+    method : {"satorra.bentler.2001", "satorra.bentler.2010"}
+        2001 (lavaan's default) combines the two scaling factors; 2010 replaces
+        the less restricted model's factor by that of its model evaluated at
+        the restricted estimates, which keeps the scaling factor positive.
+
     Examples
     --------
     In R: ``lavTestLRT(configural, metric)`` with ``estimator = "MLR"``
-    (method ``"satorra.bentler.2001"``).
+    (method ``"satorra.bentler.2001"``), or
+    ``lavTestLRT(configural, metric, method = "satorra.bentler.2010")``.
     """
     from surveykit.sem.results import LRTest
 
     T1, df1, c1 = float(a.fit["chisq"]), int(round(a.fit["df"])), _scaling_of(a)
     T0, df0, c0 = float(b.fit["chisq"]), int(round(b.fit["df"])), _scaling_of(b)
+    if method == "satorra.bentler.2010":
+        # lavaan: cd = (r0 c0 - r1 c10) / (r0 - r1), c10 from the M10 model
+        c1 = _scaling_at(a, b)
+    elif method != "satorra.bentler.2001":
+        raise ValueError(f"method ({method!r}) must be 'satorra.bentler.2001' or "
+                         f"'satorra.bentler.2010'.")
     d = scaled_difference_test(T0, df0, c0, T1, df1, c1)
     return LRTest(statistic=d.stat, df=d.df, pvalue=d.pvalue, chisq=(T1, T0), dfs=(df1, df0),
-                  method="satorra.bentler.2001", scaling_factor=d.scaling_factor)
+                  method=method, scaling_factor=d.scaling_factor)

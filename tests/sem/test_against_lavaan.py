@@ -301,3 +301,18 @@ def test_bootstrap_through_sem_within_monte_carlo_error():
         assert abs(est.loc[name, "se"] / sd[name] - 1) < 4 * np.sqrt(2) / np.sqrt(2 * B)
         # point estimates are the ML ones, not bootstrap means
         assert_allclose(est.loc[name, "est"], ref.loc[name, "est"], atol=1e-5)
+
+
+def test_lrt_scaled_satorra_bentler_2010(fits):
+    from surveykit.sem.robust import lrt_scaled
+
+    ref = case("hs_school_lrt_mlr")["satorra_bentler_2010"]
+    out = lrt_scaled(fits("hs_school_configural_mlr"), fits("hs_school_metric_mlr"),
+                     method="satorra.bentler.2010")
+    # the configural model evaluated at the metric estimates (lavaan's M10):
+    # same tolerance as the 2001 difference above
+    assert_allclose(out.statistic, ref["Chisq diff"][1], rtol=2e-5)
+    assert_allclose(out.pvalue, ref["Pr(>Chisq)"][1], atol=1e-5)
+    assert out.method == "satorra.bentler.2010"
+    with pytest.raises(ValueError, match="method"):
+        lrt_scaled(fits("hs_school_configural_mlr"), fits("hs_school_metric_mlr"), method="satorra.2000")

@@ -283,7 +283,10 @@ def open_workbook(path: str | os.PathLike[str], limits: Limits | None = None) ->
                                 f"or a legacy .xls saved as {suffix} (file)")
         if not head.startswith(_ZIP_MAGIC):
             raise WorkbookError(f"{path.name}: not a valid {suffix} workbook (file)")
-        _check_zip(path, head, limits)
+        # deflate expands at most 1032-fold: a file this small can neither hold a bomb nor
+        # a sheet that needs counting, and its sheets are checked once parsed
+        if size * 1032 > min(limits.max_uncompressed_bytes, 12 * limits.max_cells):
+            _check_zip(path, head, limits)
     elif suffix == ".xls" and not head.startswith(_OLE_MAGIC):
         raise WorkbookError(f"{path.name}: not a valid .xls workbook (file)")
     from python_calamine import CalamineWorkbook

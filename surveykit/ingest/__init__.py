@@ -81,7 +81,7 @@ class ImportSummary:
             lines.append(f"not mapped: {text}")
         if len(self.unmapped) > 20:
             lines.append(f"not mapped: ... {len(self.unmapped) - 20} more (surveykit validate)")
-        for path, msg in self.errors.items():
+        for msg in self.errors.values():
             lines.append(f"failed: {msg}")
         return "\n".join(lines)
 
@@ -142,7 +142,6 @@ def _parse_all(files: list[Path], codebook: Any, layout: str | None, policy: Exc
         return
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
-
     from concurrent.futures.process import BrokenProcessPool
 
     methods = mp.get_all_start_methods()
@@ -282,7 +281,7 @@ def _import(st: Any, files: list[Path], cb: Any, layout: str | None, policy: Exc
     codes: Counter[str] = Counter()
     n_rows = quarantined = 0
     firms: set[str] = set()
-    for f, res in zip(todo, _parse_all(todo, cb, layout, policy, limits, jobs)):
+    for f, res in zip(todo, _parse_all(todo, cb, layout, policy, limits, jobs), strict=True):
         if run is None:  # a run is recorded only when something is written
             run = st.begin_run(sha, policy, argv)
         outcome, _, ids = st.write_file(res, run_id=run, codebook=cb, codebook_sha=sha)

@@ -18,7 +18,14 @@ from typing import Any
 from surveykit.errors import WorkbookError
 from surveykit.ingest.mapping import _index, map_columns
 from surveykit.ingest.normalise import Coded, ItemNormaliser, fold, label_key, resolve_ticks
-from surveykit.ingest.readers import Limits, Workbook, cell_ref, col_index, col_letter, open_workbook
+from surveykit.ingest.readers import (
+    Limits,
+    Workbook,
+    cell_ref,
+    col_index,
+    col_letter,
+    open_workbook,
+)
 from surveykit.validate.findings import REASONS, ExclusionPolicy, Finding
 
 __all__ = ["FileResult", "read_file", "MARKER_SHEET"]
@@ -93,7 +100,7 @@ def file_identity(path: Path) -> tuple[str, int, str]:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     st = os.stat(path)
-    mtime = _dt.datetime.fromtimestamp(st.st_mtime, _dt.timezone.utc).isoformat(timespec="seconds")
+    mtime = _dt.datetime.fromtimestamp(st.st_mtime, _dt.UTC).isoformat(timespec="seconds")
     return h.hexdigest(), st.st_size, mtime
 
 
@@ -478,7 +485,7 @@ def _code_block(body: list[list[Any]], row_numbers: list[int], mapped: list[tupl
     n = len(body)
     tmp = FileResult("", name, "", 0, "", fmt=fmt)
     norms = _normalisers(cb)
-    columns = list(zip(*body))
+    columns = list(zip(*body, strict=True))
     csv_source = fmt == "csv"
     coded_cols: list[list[Any]] = []
     items: list[str] = []
@@ -529,7 +536,7 @@ def _code_block(body: list[list[Any]], row_numbers: list[int], mapped: list[tupl
         _finding(tmp, policy, "missing_respondent_id",
                  f"{name}: row {rn} has answers but no {rid}", row_index=i, sheet=sheet,
                  cell=f"{col_letter(id_col)}{rn}", row=rn, item=rid)
-    coded_rows = list(zip(*coded_cols))
+    coded_rows = list(zip(*coded_cols, strict=True))
     # attach the respondent to row findings now that it is known
     findings = [(i, f if i is None or f.respondent else _with_resp(f, resp[i]))
                 for i, f in tmp.findings]

@@ -46,7 +46,7 @@ _RETRIES = 8
 
 
 def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds")
 
 
 def open_store(path: str | os.PathLike[str], *, create: bool = True) -> Store:
@@ -284,7 +284,7 @@ class Store:
                 "cells) VALUES (?,?,?,?,?,?,?,?)",
                 zip([file_id] * res.n_rows, [qid] * res.n_rows, [res.sheet] * res.n_rows,
                     res.row_numbers, res.respondents, res.raw_json, res.coded_json,
-                    res.cells_json))
+                    res.cells_json, strict=True))
             ids = [r[0] for r in c.execute("SELECT id FROM responses WHERE file_id = ? ORDER BY id",
                                            (file_id,))]
         if res.recodes and ids:

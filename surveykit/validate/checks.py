@@ -181,7 +181,7 @@ def antonym_pairs(x: np.ndarray, items: list[str], constructs: dict[str, list[st
                 ma, mb = a.sum(axis=0) / n_ok, b.sum(axis=0) / n_ok
                 da, db = np.where(ok, a - ma, 0.0), np.where(ok, b - mb, 0.0)
                 corr = (da * db).sum(axis=0) / np.sqrt((da * da).sum(axis=0) * (db * db).sum(axis=0))
-            for f, c, k in zip(fwd, corr, n_ok):
+            for f, c, k in zip(fwd, corr, n_ok, strict=True):
                 if k >= min_n and np.isfinite(c) and c < best_r:
                     best, best_r = f, float(c)
             if best is None:
@@ -330,7 +330,9 @@ def _check_rows(rows: list[Row], codebook: Any, policy: ExclusionPolicy | None =
             f"{who(int(i))}: {int(ls[i])} identical answers in a row (limit {limit})",
             value=int(ls[i]))
     # Mahalanobis
-    from scipy.special import chdtri  # inverse chi-square survival function; scipy.stats is slow to import
+    from scipy.special import (
+        chdtri,  # inverse chi-square survival function; scipy.stats is slow to import
+    )
 
     d2 = mahalanobis_d2(x)
     cut = float(chdtri(x.shape[1], policy.mahalanobis_alpha))
@@ -379,7 +381,8 @@ def _duplicates(rows: list[Row], policy: ExclusionPolicy) -> list[tuple[int, Fin
         if len(idx) < 2:
             continue
         # compared item by item, whatever the column order of each file
-        answers = [{k: v for k, v in zip(rows[i].items, rows[i].coded) if v is not None}
+        answers = [{k: v for k, v in zip(rows[i].items, rows[i].coded, strict=True)
+                    if v is not None}
                    for i in idx]
         places = ", ".join(f"{rows[i].file}" + (f" row {rows[i].row}" if rows[i].row else "")
                            for i in idx)

@@ -84,7 +84,7 @@ def clean_rows(cb: Codebook, n: int, seed: int = 1) -> list[dict[str, Any]]:
                                "channels": ",".join(str(c) for c in sorted(
                                    rng.sample([1, 2, 3], rng.randint(1, 3)))),
                                "note": ""}
-        for cid, con in cb.constructs.items():
+        for con in cb.constructs.values():
             level = rng.choice([2, 3, 3, 4, 4, 5])
             for iid in con.items:
                 v = min(5, max(1, level + rng.choice([-1, 0, 0, 0, 1])))

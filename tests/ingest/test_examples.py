@@ -17,7 +17,7 @@ def _compare(df: pd.DataFrame, truth: pd.DataFrame, cb) -> list[str]:
     got = df.set_index(cb.respondent_id, drop=False).loc[truth[cb.respondent_id]]
     bad = []
     for item in cb.items:
-        for want, have in zip(truth[item.id].tolist(), got[item.id].tolist()):
+        for want, have in zip(truth[item.id].tolist(), got[item.id].tolist(), strict=True):
             if want == "":
                 ok = have is None or have is pd.NA or (isinstance(have, float) and np.isnan(have))
             elif item.type in NUMERIC:

@@ -13,10 +13,18 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from corpus import (clean_rows, make_codebook, sheet_row_xml, write_csv, write_form, write_raw_xlsx,
-                    write_wide, write_zip_bomb)
+from corpus import (
+    clean_rows,
+    make_codebook,
+    sheet_row_xml,
+    write_csv,
+    write_form,
+    write_raw_xlsx,
+    write_wide,
+    write_zip_bomb,
+)
 
-from surveykit.ingest import import_paths, read_file
+from surveykit.ingest import read_file
 
 CB = make_codebook()
 IDS = [i.id for i in CB.items]

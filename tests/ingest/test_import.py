@@ -7,7 +7,6 @@ reported, and the good files still go in.
 from __future__ import annotations
 
 import copy
-import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -46,7 +45,7 @@ def build_corpus(folder: Path, cb) -> dict[str, Path]:
     rows[8]["firm_id"] = "F0010"                             # duplicate_respondent (with F0010)
     # even-odd: odd halves high where even halves are low, alternating over constructs
     eo = {}
-    for k, (cid, con) in enumerate(cb.constructs.items()):
+    for k, con in enumerate(cb.constructs.values()):
         hi, lo = (5, 1) if k % 2 == 0 else (1, 5)
         for n, iid in enumerate(con.items):
             score = hi if n % 2 == 0 else lo

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from corpus import clean_rows, write_form, write_wide
+from corpus import write_form, write_wide
 
 from surveykit.errors import StoreError
 from surveykit.ingest import import_paths, read_file

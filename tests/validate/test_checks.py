@@ -100,7 +100,7 @@ def test_check_rows_flags_planted_rows(cb, rows):
     recs[3]["firm_id"] = recs[4]["firm_id"]                        # duplicate respondent
     found = check_rows(_rows(cb, recs), cb, ExclusionPolicy(min_pairs=3))
     by = {}
-    for rid, f in found:
+    for _, f in found:
         by.setdefault(f.code, set()).add(f.respondent)
         assert isinstance(f, Finding) and f.file == "t.xlsx" and f.sheet == "Data"
     assert recs[0]["firm_id"] in by["straight_lining"]

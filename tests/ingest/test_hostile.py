@@ -13,6 +13,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from corpus import (
     clean_rows,
     make_codebook,
@@ -347,3 +349,38 @@ def test_one_import_of_everything_keeps_the_good_files_in_bounded_memory(hostile
             assert by_name[name] == "failed", name
     assert "no_extension" not in by_name
     assert (got["peak"] - got["base"]) / 1024 < 500, got
+
+
+_GOOD = None
+
+
+def _good_bytes() -> bytes:
+    global _GOOD
+    if _GOOD is None:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            _GOOD = write_wide(Path(tmp) / "g.xlsx", CB, ROWS[:2]).read_bytes()
+    return _GOOD
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(suffix=st.sampled_from([".xlsx", ".csv", ".ods", ".xls"]),
+       data=st.one_of(st.binary(max_size=2000),
+                      st.builds(lambda cut, flip: (cut, flip), st.integers(0, 100_000),
+                                st.integers(0, 255))))
+def test_arbitrary_bytes_never_raise(tmp_path, suffix, data):
+    """Random bytes, or a real workbook cut short or with a byte flipped: a FileResult, either
+    imported or failed with a one-line error naming the file; never an exception."""
+    if isinstance(data, tuple):
+        good = bytearray(_good_bytes())
+        cut, flip = data
+        pos = cut % len(good)
+        good[pos] ^= flip
+        data = bytes(good[: max(pos, 1) if flip % 2 else len(good)])
+    p = tmp_path / f"f{suffix}"
+    p.write_bytes(data)
+    res = read_file(p, CB)
+    assert res.status in ("ok", "failed")
+    if res.status == "failed":
+        assert res.error.startswith(p.name + ":") and "\n" not in res.error

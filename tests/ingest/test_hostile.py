@@ -13,8 +13,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from corpus import (
     clean_rows,
     make_codebook,
@@ -25,6 +23,8 @@ from corpus import (
     write_wide,
     write_zip_bomb,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from surveykit.ingest import read_file
 

@@ -238,7 +238,7 @@ def _manifest(groups, files, model_text, model_path, opts, store, simulated) -> 
     for row in files.itertuples():
         if row.status != "imported" or row.questionnaire not in ids or _present(row.superseded_by):
             continue
-        inputs.append({"path": row.path, "name": row.name, "sha256": row.sha256, "size": int(row.size),
+        inputs.append({"path": _portable(row.path), "name": row.name, "sha256": row.sha256, "size": int(row.size),
                        "codebook": row.questionnaire, "codebook_sha256": row.codebook_sha256,
                        "layout": row.layout})
     return {
@@ -246,17 +246,27 @@ def _manifest(groups, files, model_text, model_path, opts, store, simulated) -> 
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "command": " ".join(["surveykit", *sys.argv[1:]]) if Path(sys.argv[0]).name == "surveykit" else None,
         "simulated": simulated,
-        "store": {"path": str(getattr(store, "path", store))},
+        "store": {"path": _portable(str(getattr(store, "path", store)))},
         "inputs": inputs,
         "codebooks": [{"id": g.id, "version": g.codebook.version, "sha256": g.codebook.sha256,
-                       "path": g.codebook.path} for g in groups],
+                       "path": _portable(g.codebook.path)} for g in groups],
         "policy": groups[0].policy,
-        "model": {"path": model_path, "sha256": hashlib.sha256(model_text.encode("utf-8")).hexdigest(),
+        "model": {"path": _portable(model_path), "sha256": hashlib.sha256(model_text.encode("utf-8")).hexdigest(),
                   "text": model_text},
         "options": opts.to_dict(),
         "seed": opts.seed,
         "versions": package_versions(),
     }
+
+
+def _portable(path: str | None) -> str | None:
+    """A path relative to the working directory when it lies inside it, so bundles move with a checkout."""
+    if not path:
+        return path
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _present(value: Any) -> bool:

@@ -35,6 +35,12 @@ def compare_clusters(groups: list[GroupData], per_group: dict[str, Any], model_t
     latent_possible = all(per_group[gid].get("structural", {}).get("paths") for gid in ids)
     mechanisms = mechanism_paths(groups[0].codebook, structural_equations(parse_model(model_text)))
     if not latent_possible:
+        out["limits"] = [{
+            "en": "The latent model could not be estimated in every cluster (see each cluster's "
+                  "limits), so the invariance ladder is not run and the path differences are tested "
+                  "on composite scores.",
+            "zh": "并非每个集群都能估计潜变量模型（见各集群的局限说明），因此未进行测量不变性检验，"
+                  "路径差异以合成分数检验。"}]
         out["invariance"] = []
         out["path_tests"] = _composite_path_tests(per_group, ids, mechanisms, options)
         out["path_test_basis"] = "composite"
@@ -48,9 +54,10 @@ def compare_clusters(groups: list[GroupData], per_group: dict[str, Any], model_t
     if "loadings" not in equal:
         out["path_tests"] = _composite_path_tests(per_group, ids, mechanisms, options)
         out["path_test_basis"] = "composite"
-        out["note"] = {"en": "Metric invariance does not hold, so latent paths are not comparable; the "
-                             "path tests use composite scores and must be read with that caveat.",
-                       "zh": "度量不变性不成立，潜变量路径不可比较；路径检验改用合成分数，解读时须注意。"}
+        out.setdefault("limits", []).append({
+            "en": "Metric invariance does not hold, so latent paths are not comparable; the path "
+                  "tests use composite scores and must be read with that caveat.",
+            "zh": "度量不变性不成立，潜变量路径不可比较；路径检验改用合成分数，解读时须注意。"})
     else:
         partial_here = [p for p in partial if ("=~" in p) or ("~1" in p and "intercepts" in equal)]
         tests, _ = path_differences(model_text, data, _GROUP_COLUMN, ids, options, equal, partial_here,

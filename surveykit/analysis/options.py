@@ -52,7 +52,7 @@ class AnalysisOptions:
     pooled : bool
         Also analyse all clusters pooled.
     workers : int
-        Processes for the bootstrap (results do not depend on it).
+        Processes for the bootstrap, 0 for one per CPU (results do not depend on it).
     """
 
     estimator: str = "MLR"
@@ -68,7 +68,7 @@ class AnalysisOptions:
     max_freed: int = 10
     groups: tuple[str, ...] = ()
     pooled: bool = True
-    workers: int = 1
+    workers: int = 0
     cutoffs: dict[str, float] = field(default_factory=lambda: {
         "delta_cfi": DELTA_CFI, "delta_rmsea": DELTA_RMSEA, "min_n": MIN_N,
         "min_n_per_parameter": MIN_N_PER_PARAMETER,

@@ -158,13 +158,21 @@ def fit_dict(fit: dict[str, float]) -> dict[str, Any]:
 
 def _fit_sem(model: str, data: pd.DataFrame, options: AnalysisOptions, *, bootstrap: int = 0,
              **kw) -> tuple[Any, list[str]]:
-    """Fit with surveykit.sem; return the result and the warnings it raised (as text)."""
+    """Fit with surveykit.sem; return the result and the warnings it raised (as text).
+
+    Bootstrap fits use plain ML: the draws give the same percentile intervals
+    whatever the standard errors, so the robust corrections would be wasted.
+    """
+    import os
+
     from surveykit import sem
 
+    estimator = "ML" if bootstrap else options.estimator
+    n_jobs = (options.workers or os.cpu_count() or 1) if bootstrap else 1
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res = sem(model, data, estimator=options.estimator, missing=options.missing,
-                  bootstrap=bootstrap, seed=options.seed, **kw)
+        res = sem(model, data, estimator=estimator, missing=options.missing,
+                  bootstrap=bootstrap, seed=options.seed, n_jobs=n_jobs, **kw)
     return res, [str(w.message) for w in caught]
 
 
@@ -298,6 +306,14 @@ def analyse_group(group: GroupData, model_text: str,
     ratio = n_complete / q if q else float("inf")
     out["sample_size"] = {"n": n_complete, "free_parameters": q, "n_per_parameter": num(ratio)}
     latent_ok = n_complete >= options.cutoffs["min_n"] and ratio >= options.cutoffs["min_n_per_parameter"]
+    dropped = int(len(items)) - n_complete
+    if dropped:
+        limits.append({
+            "en": f"Listwise deletion: {dropped} of {len(items)} firms left at least one rating item "
+                  "blank and are not in the latent models (lavaan's default); `--missing ml` (FIML) "
+                  "uses every answer.",
+            "zh": f"成列删除：{len(items)} 家企业中有 {dropped} 家至少一道量表题未作答，未进入潜变量模型"
+                  "（lavaan 默认做法）；`--missing ml`（全信息最大似然）可利用全部答案。"})
     ave = None
     if latent_ok:
         if ratio < options.cutoffs["caution_n_per_parameter"]:

@@ -24,8 +24,8 @@ import click
 @click.option("--exclude-flagged", is_flag=True,
               help="Leave out firms flagged with warnings (careless responding, duplicates).")
 @click.option("--no-pooled", is_flag=True, help="Skip the pooled analysis of all clusters together.")
-@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Worker processes for the bootstrap (results do not depend on it).")
+@click.option("-j", "--jobs", type=click.IntRange(0, 64), default=0, show_default=True,
+              help="Worker processes for the bootstrap, 0 for one per CPU (results do not depend on it).")
 def analyze(store: str, model: str, out: str, clusters: tuple[str, ...], estimator: str, missing: str,
             bootstrap: int, seed: int, exclude_flagged: bool, no_pooled: bool, jobs: int) -> None:
     """Run the GUM analysis and write a results bundle.

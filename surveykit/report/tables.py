@@ -793,7 +793,13 @@ STEP_LABELS = {
     "scalar": L("截距等同（强等同）", "Scalar (intercepts)"), "strict": L("残差等同（严格等同）", "Strict (residuals)"),
     "structural": L("结构路径等同", "Equal structural paths"),
 }
-DECISION_LABELS = {"holds": L("成立", "holds"), "fails": L("不成立", "fails"), "partial": L("部分成立", "partial")}
+DECISION_LABELS = {"holds": L("成立", "holds"), "fails": L("不成立", "fails"), "partial": L("部分成立", "partial"),
+                   "not tested": L("未检验", "not tested")}
+
+
+def _freed_names(step: dict) -> list[str]:
+    """Parameters freed in a step: records with a ``parameter`` (and its score test) or plain names."""
+    return [f.get("parameter", "") if isinstance(f, dict) else str(f) for f in step.get("freed") or []]
 
 
 def _invariance(results: dict) -> list[Table]:
@@ -806,7 +812,7 @@ def _invariance(results: dict) -> list[Table]:
                   N(s.get("delta_chisq"), "stat"), N(s.get("delta_df"), "int"), N(s.get("delta_pvalue"), "p"),
                   N(s.get("delta_cfi"), "r3"), N(s.get("delta_rmsea"), "r3"),
                   T(DECISION_LABELS.get(s.get("decision"), s.get("decision") or "")),
-                  T(", ".join(s.get("freed") or []))) for s in steps)
+                  T(", ".join(_freed_names(s)))) for s in steps)
     cut = comp.get("cutoffs") or {}
     dcfi, drmsea = cut.get("delta_cfi", -0.01), cut.get("delta_rmsea", 0.015)
     note = L(f"每一步与上一步比较；ΔCFI ≥ {dcfi} 且 ΔRMSEA ≤ {drmsea} 时视为等同成立（Chen，2007）。"

@@ -244,14 +244,23 @@ def check_rows(rows: list[Row], codebook: Any, policy: ExclusionPolicy | None = 
     policy = policy or ExclusionPolicy()
     # a respondent imported twice with identical answers (a form and its wide row) enters
     # the sample statistics once
-    seen: set[tuple[Any, ...]] = set()
-    first: list[Row] = []
+    by_resp: dict[Any, int] = {}
+    repeated: set[Any] = set()
     for r in rows:
-        key = (r.respondent, tuple(r.items), tuple(r.coded))
-        if r.respondent is not None and key in seen:
-            continue
-        seen.add(key)
-        first.append(r)
+        if r.respondent is not None and by_resp.setdefault(r.respondent, r.id) != r.id:
+            repeated.add(r.respondent)
+    first = rows
+    if repeated:
+        seen: set[tuple[Any, ...]] = set()
+        first = []
+        for r in rows:
+            if r.respondent in repeated:
+                key = (r.respondent, tuple(sorted(
+                    (k, v) for k, v in zip(r.items, r.coded, strict=True) if v is not None)))
+                if key in seen:
+                    continue
+                seen.add(key)
+            first.append(r)
     with _one_blas_thread():
         return _check_rows(first, codebook, policy) + _duplicates(rows, policy)
 

@@ -7,8 +7,16 @@ re-importing identical bytes changes nothing; a changed file of the same name
 becomes a new version and both are kept (the older one is superseded and no
 longer analysed).
 
+A row's coded values are one JSON array aligned with its file's item list; its
+raw values are kept beside them as a JSON object of the cells whose raw value
+is not the code (recoded, refused, or in a column no item claimed) -- every
+other cell held exactly its code.  :meth:`Store.answers` expands both into one
+line per answer with its source cell.
+
 The store runs in WAL mode with a busy timeout, so several processes may
-import into it at once and readers never block writers.
+import into it at once and readers never block writers.  ``synchronous=NORMAL``
+in WAL mode survives a crash of the process at any point (a killed import
+leaves whole files or nothing); only a power cut may lose the last commits.
 
 Example
 -------

@@ -31,6 +31,11 @@ Rules (stable names, used in the recode log):
     ``"1,200"`` read as 1200 in numeric items.
 ``invisible_characters``
     zero-width spaces, byte-order marks or control characters removed.
+``whitespace``
+    leading or trailing spaces trimmed from a text answer.
+
+Several rules may apply to one cell; the log joins them with ``+`` in the order
+applied (``fullwidth+unit_suffix`` for ``"５分"``).
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "RULES",
     "Coded",
     "TICK_MARKS",
     "NOT_TICKED",
@@ -51,6 +57,11 @@ __all__ = [
     "ItemNormaliser",
     "resolve_ticks",
 ]
+
+RULES: tuple[str, ...] = (
+    "fullwidth", "numeric_string", "unit_suffix", "numbered_label", "label", "label_variant",
+    "tick", "missing_code", "multi_canonical", "thousands_separator", "invisible_characters",
+    "whitespace")
 
 # Marks that tick a box.  "×"/"X" are listed because field teams use a cross
 # to mark the chosen box, not to strike it out.

@@ -203,3 +203,20 @@ def test_arbitrary_cells_never_raise(cb, raw):
             assert out.value is None
         if out.value is not None and cb.item(iid).type == "likert":
             assert out.value in (1, 2, 3, 4, 5)
+
+
+def test_every_documented_rule_is_produced(cb):
+    """One example per rule of the recode log (ticks are produced by the form reader)."""
+    from surveykit.ingest.normalise import RULES
+
+    def rules(item, raw):
+        return set((ItemNormaliser(cb.item(item), MISSING)(raw).rule or "").split("+"))
+
+    seen = set()
+    for item, raw in [("LEARN1", "５"), ("LEARN1", "4"), ("LEARN1", "4分"), ("LEARN1", "(4)同意"),
+                      ("LEARN1", "同意"), ("LEARN1", "還算同意"), ("LEARN1", "空"),
+                      ("channels", "3,1"), ("employees", "1,200"), ("LEARN1", "4\u200b"),
+                      ("note", "  好 ")]:
+        seen |= rules(item, raw)
+    seen.add("tick" if resolve_ticks(["√", "", "", "", ""], [1, 2, 3, 4, 5])[0] == 1 else "")
+    assert seen - {""} == set(RULES)

@@ -713,7 +713,8 @@ def _parse_form(rows: list[list[Any]], res: FileResult, cb: Any, policy: Exclusi
             continue
         seen[item_id] = r
         cell = f"{ans_letter}{r + 1}"
-        res.columns.append((r, a, item_id, how, 1.0, cell))
+        if how != "id":  # rows found by their item id are in responses.cells already
+            res.columns.append((r, a, item_id, how, 1.0, cell))
         norm = norms[item_id]
         raw = row[ans_col] if ans_col < len(row) else ""
         out = norm(raw)

@@ -63,7 +63,9 @@ CREATE TABLE files (
 );
 CREATE UNIQUE INDEX files_once ON files(sha256, codebook_sha256) WHERE status = 'imported';
 CREATE INDEX files_name ON files(questionnaire, name);
-CREATE TABLE columns (
+CREATE TABLE columns (             -- how each column (wide) or row (form) was mapped; a form's
+                                   -- rows found by their item id are not listed (the cells of
+                                   -- its answers are in responses.cells)
     file_id     INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
     position    INTEGER NOT NULL,  -- 0-based column (wide) or row (form)
     header      TEXT,

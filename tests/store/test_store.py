@@ -232,11 +232,13 @@ def test_sigkill_mid_import_leaves_a_sound_store(tmp_path, root, ningbo):
         proc.wait()
         st = open_store(store)
         assert st.integrity_check() == "ok"
-        # no partial file: every imported form has its one row, its columns and its log
+        # no partial file: every imported form has its one row with its cells, and its recodes
+        # belong to that row
         partial = st.con.execute(
             "SELECT f.name FROM files f WHERE f.status = 'imported' AND ("
-            "(SELECT count(*) FROM responses r WHERE r.file_id = f.id) != 1 OR "
-            "(SELECT count(*) FROM columns c WHERE c.file_id = f.id) = 0)").fetchall()
+            "(SELECT count(*) FROM responses r WHERE r.file_id = f.id AND r.cells IS NOT NULL) "
+            "!= 1 OR EXISTS (SELECT 1 FROM recodes x WHERE x.file_id = f.id AND x.response_id "
+            "IS NULL))").fetchall()
         assert partial == []
         done = st.con.execute("SELECT count(*) FROM files").fetchone()[0]
         interrupted += 0 < done < n

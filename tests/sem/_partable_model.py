@@ -182,3 +182,11 @@ class MLRefit:
         if self.defined is None:
             return x
         return np.concatenate([x, np.atleast_1d(self.defined(x))])
+
+
+def blas_thread_settings(groups):
+    """Bootstrap statistic reporting the BLAS thread variables of the process it runs in."""
+    import os
+
+    return np.array([float(os.environ.get(k, "nan")) for k in
+                     ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")] + [os.getpid()])

@@ -22,7 +22,15 @@ from surveykit.sem.bootstrap import (
     percentile_interval,
 )
 
-from ._partable_model import DATA, MLRefit, PartableModel, case, dataset, table
+from ._partable_model import (
+    DATA,
+    MLRefit,
+    PartableModel,
+    blas_thread_settings,
+    case,
+    dataset,
+    table,
+)
 
 OV_PD = ["x1", "x2", "x3", "y1", "y2", "y3", "y4", "y5", "y6", "y7", "y8"]
 
@@ -222,3 +230,14 @@ def test_engine_bootstrap_reproducible_across_workers_with_progress():
     assert ticks[-1] == (8, 8) and [d for d, _ in ticks] == sorted(d for d, _ in ticks)
     assert two.jackknife.shape == (75, theta.size + 2)
     assert np.all(np.isfinite(two.ci("bca")))
+
+
+def test_workers_run_with_one_blas_thread():
+    import os
+
+    saved = os.environ.get("OMP_NUM_THREADS")
+    X = np.zeros((10, 2))
+    draws = bootstrap_draws(blas_thread_settings, [X], n_boot=40, seed=2, n_jobs=2, chunk_size=2)
+    assert np.all(draws[:, :3] == 1.0)
+    # the calling process gets its environment back
+    assert os.environ.get("OMP_NUM_THREADS") == saved

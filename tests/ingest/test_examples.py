@@ -50,3 +50,24 @@ def test_example_imports_exactly(tmp_path, root, cid, layout, request):
     if layout == "forms":
         assert "tick" in set(rec.rule)
     st.close()
+
+
+def test_two_clusters_in_one_store(tmp_path, root, ningbo, yongkang):
+    ex = root / "questionnaires" / "examples"
+    path = tmp_path / "s.sqlite"
+    import_paths([ex / "ningbo_apparel" / "ningbo_apparel_wide.xlsx"], ningbo, path)
+    import_paths([ex / "yongkang_hardware" / "yongkang_hardware_wide.xlsx"], yongkang, path)
+    # the wrong questionnaire's workbook is refused by its marker, not mixed in
+    wrong = import_paths([ex / "ningbo_apparel" / "ningbo_apparel_wide.xlsx"], yongkang, path)
+    assert not wrong.ok and "made for questionnaire 'ningbo_apparel'" in next(
+        iter(wrong.errors.values()))
+    st = open_store(path)
+    both = st.responses(include_flagged=True)
+    assert both.groupby("cluster").size().to_dict() == {"ningbo_apparel": 300,
+                                                        "yongkang_hardware": 250}
+    assert set(both.questionnaire) == {"ningbo_apparel", "yongkang_hardware"}
+    one = st.responses(yongkang, include_flagged=True)
+    assert len(one) == 250 and list(one.columns[3:]) == [i.id for i in yongkang.items][1:]
+    counts = {q["questionnaire"]: q["rows"] for q in st.counts()["questionnaires"]}
+    assert counts == {"ningbo_apparel": 300, "yongkang_hardware": 250}
+    st.close()

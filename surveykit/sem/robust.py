@@ -337,6 +337,17 @@ def _h1_unstructured_trace(X: np.ndarray, ybar: np.ndarray, S: np.ndarray,
     return float(np.sum(A1 * G.T))
 
 
+def _engine_hessian(model, data) -> np.ndarray | None:
+    """Analytic Hessian of lavaan's ``fx = F / 2`` from the model's engine, when it has one for these data."""
+    engine = getattr(model, "engine", None)
+    if engine is None or not hasattr(engine, "hessian"):
+        return None
+    stats = getattr(engine, "stats", None)
+    if stats is None or tuple(stats.n) != tuple(np.asarray(X).shape[0] for X in data):
+        return None
+    return 0.5 * np.asarray(engine.hessian(np.asarray(model.x, dtype=float)))
+
+
 def _ml_gradient(model: MomentModel, groups: Sequence[tuple[np.ndarray, np.ndarray]],
                  weights: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
     """Gradient of lavaan's ML objective ``sum_g f_g F_g / 2`` as a function of ``x``."""
@@ -377,8 +388,9 @@ def mlr(model: MomentModel, data: Sequence[np.ndarray], *, df: int,
         Degrees of freedom of the standard χ² test.
     hessian : ndarray, optional
         Hessian of lavaan's ML objective ``sum_g (n_g/N) F_g / 2`` at ``model.x``
-        (the unit observed information); computed from the analytic gradient
-        by central differences when omitted.
+        (the unit observed information).  When omitted it is the analytic
+        Hessian of the model's engine (``model.engine.hessian``) if the engine
+        holds these data, else a central difference of the analytic gradient.
 
     Returns
     -------
@@ -414,6 +426,8 @@ def mlr(model: MomentModel, data: Sequence[np.ndarray], *, df: int,
     N = ns.sum()
     f = ns / N
     stats_g = [_group_stats(np.asarray(X, dtype=float)) for X in data]
+    if hessian is None:
+        hessian = _engine_hessian(model, data)
     if hessian is None:
         hessian = numerical_hessian(_ml_gradient(model, stats_g, f), x)
     E_inv = constrained_inverse(hessian, getattr(model, "ceq", None))

@@ -430,9 +430,16 @@ _SPLIT_JOB: tuple[Any, ...] | None = None
 def _can_split() -> bool:
     import multiprocessing as mp
 
-    # only from a main process (a pool worker parsing many files has its core busy already)
-    return ((os.cpu_count() or 1) >= 2 and mp.parent_process() is None
-            and "fork" in mp.get_all_start_methods())
+    # only from a main process (a pool worker parsing many files has its core busy already),
+    # and only when a core is likely idle: on a busy machine the second half would wait for a
+    # core and the fork and the transfer back would be pure overhead
+    cores = os.cpu_count() or 1
+    try:
+        idle = os.getloadavg()[0] < cores - 0.5
+    except OSError:  # no load average on this platform
+        idle = True
+    return cores >= 2 and idle and mp.parent_process() is None \
+        and "fork" in mp.get_all_start_methods()
 
 
 def _code_job() -> _Block:

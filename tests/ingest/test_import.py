@@ -391,3 +391,31 @@ def test_legacy_xls_is_read(cb):
     res = read_file(p, cb)  # readable, but not a questionnaire: refused with a located reason
     assert res.status == "failed" and res.error.startswith(
         "test_spec_blocks.xls: no sheet in wide or form layout of questionnaire 'test_q'")
+
+
+def test_split_coding_matches_serial_coding(tmp_path, cb, rows, monkeypatch):
+    """A large wide sheet is coded in two halves, one in a forked child; the result is the
+    same, row for row, as coding it in one piece."""
+    import multiprocessing as mp
+
+    import surveykit.ingest.parse as parse
+
+    if "fork" not in mp.get_all_start_methods():
+        pytest.skip("needs fork")
+    messy = [dict(r) for r in rows]
+    messy[3]["LEARN1"] = "５"
+    messy[25]["LEARN2"] = "abc"
+    messy[30]["firm_id"] = None
+    p = write_wide(tmp_path / "w.xlsx", cb, messy)
+    monkeypatch.setattr(parse, "_SPLIT_MIN_ROWS", 10**9)
+    serial = read_file(p, cb)
+    monkeypatch.setattr(parse, "_SPLIT_MIN_ROWS", 10)
+    monkeypatch.setattr(parse, "_can_split", lambda: True)
+    calls = []
+    real = parse._in_child
+    monkeypatch.setattr(parse, "_in_child", lambda job: calls.append(len(job[0])) or real(job))
+    split = read_file(p, cb)
+    assert calls == [20]  # the second half of 40 rows went to the child
+    for field in ("items", "respondents", "coded", "coded_json", "raw_json", "recodes",
+                  "findings", "row_numbers"):
+        assert getattr(split, field) == getattr(serial, field), field

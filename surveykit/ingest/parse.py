@@ -518,6 +518,21 @@ def _code_block(body: list[list[Any]], row_numbers: list[int], mapped: list[tupl
         coded_cols.append(coded_col)
         items.append(item_id)
         letter = col_letter(column)
+        if norm.item.required and item_id != rid and None in coded_col:
+            refused = {i for i, out in events if out.problem}
+            i = -1
+            index = coded_col.index
+            try:
+                while True:
+                    i = index(None, i + 1)
+                    if i not in refused:  # a refused answer is reported as what it is
+                        rn = row_numbers[i]
+                        _finding(tmp, policy, "required_missing",
+                                 f"{name}: row {rn}: required item {item_id} is not answered",
+                                 row_index=i, sheet=sheet, cell=f"{letter}{rn}", row=rn,
+                                 item=item_id)
+            except ValueError:
+                pass
         for i, out in events:
             raw = col[i]
             cell = f"{letter}{row_numbers[i]}"
@@ -750,6 +765,8 @@ def _parse_form(rows: list[list[Any]], res: FileResult, cb: Any, policy: Exclusi
             raws[cell] = raw
         if out.problem:
             row_findings.append((out.problem, item_id, cell, raw, out.detail))
+        elif out.value is None and item.required and item_id != rid:
+            row_findings.append(("required_missing", item_id, cell, None, None))
         if out.rule and not (csv_source and out.rule == "numeric_string"):
             res.recodes.append((0, sheet, cell, item_id, _raw_text(raw),
                                 None if out.value is None else str(out.value), out.rule))
@@ -769,6 +786,10 @@ def _parse_form(rows: list[list[Any]], res: FileResult, cb: Any, policy: Exclusi
     respondent = _respondent_text(coded[rpos])
     coded[rpos] = respondent
     for code, item_id, cell, raw, detail in row_findings:
+        if code == "required_missing":
+            _finding(res, policy, code, f"{res.name}: required item {item_id} is not answered",
+                     row_index=0, sheet=sheet, cell=cell, item=item_id, respondent=respondent)
+            continue
         _finding(res, policy, code,
                  f"{res.name}: {item_id} = {_raw_text(raw)!r} {detail or ''}".rstrip(), row_index=0,
                  sheet=sheet, cell=cell, item=item_id, respondent=respondent,

@@ -279,7 +279,6 @@ def _check_rows(rows: list[Row], codebook: Any, policy: ExclusionPolicy | None =
     # one object matrix of every item (None = missing), filled file by file: rows of one
     # file share their item list, so the scatter is one numpy assignment per file
     grid = np.full((n, len(all_ids)), None, dtype=object)
-    present = np.zeros((n, len(all_ids)), dtype=bool)
     groups: dict[int, list[int]] = {}
     for i, r in enumerate(rows):
         groups.setdefault(id(r.items), []).append(i)
@@ -290,7 +289,6 @@ def _check_rows(rows: list[Row], codebook: Any, policy: ExclusionPolicy | None =
         block = np.empty((len(members), len(items)), dtype=object)
         block[:] = [rows[i].coded for i in members]
         grid[np.ix_(members, dst)] = block[:, src]
-        present[np.ix_(members, dst)] = True
     lik_pos = [col[i] for i in lik_ids]
     x = grid[:, lik_pos].astype(float) if lik_pos else np.empty((n, 0))
 
@@ -307,15 +305,7 @@ def _check_rows(rows: list[Row], codebook: Any, policy: ExclusionPolicy | None =
         where = f"row {r.row}" if r.row else "form"
         return f"{r.file}: {where}, respondent {r.respondent}"
 
-    # required items (only where the file has the item: a missing column is reported once)
-    rid = codebook.respondent_id
-    missing = (grid == None) & present  # noqa: E711 - elementwise test for None
-    for it in codebook.items:
-        if not it.required or it.id == rid:
-            continue
-        for i in np.flatnonzero(missing[:, col[it.id]]):
-            add(int(i), "required_missing",
-                f"{who(int(i))}: required item {it.id} is not answered", item=it.id)
+    # (required items left blank are found cell by cell while a file is read)
     # construct missingness
     lik_col = {it: j for j, it in enumerate(lik_ids)}
     blocks: list[list[int]] = []

@@ -225,6 +225,12 @@ def test_raw_kept_beside_coded(imported):
 def test_cell_findings_locate_the_cell(imported):
     _, st, _ = imported
     f = st.findings()
+    rm = f[(f.code == "required_missing") & (f.file == "wide.xlsx")]
+    # F0005 left LEARN2 blank; F0006 wrote missing codes for INNOV2/3 and left INNOV1 blank
+    assert set(zip(rm.respondent, rm["item"], rm.cell, strict=True)) >= {
+        ("F0005", "LEARN2", "H7"), ("F0006", "INNOV1", "K8"), ("F0006", "INNOV2", "L8")}
+    assert not ((rm.respondent == "F0002") & (rm["item"] == "LEARN1")).any()  # refused, not blank
+    assert set(rm.severity) == {"info"}
     nn = f[f.code == "non_numeric"].iloc[0]
     assert (nn.file, nn.sheet, nn.cell, nn.row, nn.respondent, nn["item"], nn.value) == \
         ("wide.xlsx", "Data", "G4", 4, "F0002", "LEARN1", "abc")

@@ -279,9 +279,13 @@ def _check_rows(rows: list[Row], codebook: Any, policy: ExclusionPolicy | None =
     # one object matrix of every item (None = missing), filled file by file: rows of one
     # file share their item list, so the scatter is one numpy assignment per file
     grid = np.full((n, len(all_ids)), None, dtype=object)
-    groups: dict[int, list[int]] = {}
+    groups: dict[Any, list[int]] = {}
+    same: dict[int, tuple[str, ...]] = {}  # rows of one file share one list; forms share content
     for i, r in enumerate(rows):
-        groups.setdefault(id(r.items), []).append(i)
+        key = same.get(id(r.items))
+        if key is None:
+            key = same[id(r.items)] = tuple(r.items)
+        groups.setdefault(key, []).append(i)
     for members in groups.values():
         items = rows[members[0]].items
         src = [k for k, it in enumerate(items) if it in col]

@@ -152,6 +152,15 @@ def factor_checks(items: pd.DataFrame, n_factors: int, options: AnalysisOptions)
     }
 
 
+def _can_spawn() -> bool:
+    """Whether worker processes can be spawned: not when the main program came from stdin."""
+    import sys
+    from pathlib import Path
+
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    return main_file is None or Path(main_file).exists()
+
+
 def fit_dict(fit: dict[str, float]) -> dict[str, Any]:
     return {k: num(fit.get(k)) for k in FIT_KEYS if k in fit}
 
@@ -168,7 +177,7 @@ def _fit_sem(model: str, data: pd.DataFrame, options: AnalysisOptions, *, bootst
     from surveykit import sem
 
     estimator = "ML" if bootstrap else options.estimator
-    n_jobs = (options.workers or os.cpu_count() or 1) if bootstrap else 1
+    n_jobs = (options.workers or os.cpu_count() or 1) if bootstrap and _can_spawn() else 1
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = sem(model, data, estimator=estimator, missing=options.missing,

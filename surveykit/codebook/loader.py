@@ -51,6 +51,9 @@ class _Doc:
         if isinstance(node, yaml.MappingNode):
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    self.lines[path] = key_node.start_mark.line + 1
+                    raise self.error(path, "mapping keys must be plain values")
                 key = self._scalar(key_node)
                 if key in out:
                     self.lines[(*path, key)] = key_node.start_mark.line + 1
@@ -207,7 +210,7 @@ def _build(data: Any, doc: _Doc) -> Codebook:
         spec = _mapping(spec, p, doc)
         _no_unknown(spec, {"name", "role", "definition"}, p, doc)
         _bilingual(spec.get("name"), (*p, "name"), doc)
-        if spec.get("role") not in ROLES:
+        if not isinstance(spec.get("role"), str) or spec.get("role") not in ROLES:
             raise doc.error((*p, "role"), f"must be one of {', '.join(ROLES)} (got {spec.get('role')!r})")
         if "definition" in spec:
             _bilingual(spec["definition"], (*p, "definition"), doc)
@@ -222,11 +225,12 @@ def _build(data: Any, doc: _Doc) -> Codebook:
         sec_id = _ident(sspec.get("id"), (*sp, "id"), doc)
         sec_title = _bilingual(sspec.get("title"), (*sp, "title"), doc)
         sec_construct = sspec.get("construct")
-        if sec_construct is not None and sec_construct not in constructs_spec:
+        if sec_construct is not None and (not isinstance(sec_construct, str)
+                                          or sec_construct not in constructs_spec):
             raise doc.error((*sp, "construct"), f"unknown construct {sec_construct!r} "
                             f"(declared: {', '.join(constructs_spec)})")
         sec_scale = sspec.get("scale")
-        if sec_scale is not None and sec_scale not in scales:
+        if sec_scale is not None and (not isinstance(sec_scale, str) or sec_scale not in scales):
             raise doc.error((*sp, "scale"), f"unknown scale {sec_scale!r} (declared: {', '.join(scales)})")
         sec_type = sspec.get("type", "likert" if sec_scale else None)
         sec_missing = _str_list(sspec.get("missing_codes", []), (*sp, "missing_codes"), doc)
@@ -277,7 +281,7 @@ def _item(spec, ip, doc, sec_id, sec_type, sec_construct, sec_scale, scales, con
     _no_unknown(spec, _ITEM_KEYS, ip, doc)
     iid = _ident(spec.get("id"), (*ip, "id"), doc)
     itype = spec.get("type", sec_type)
-    if itype not in ITEM_TYPES:
+    if not isinstance(itype, str) or itype not in ITEM_TYPES:
         raise doc.error((*ip, "type"), f"must be one of {', '.join(ITEM_TYPES)} (got {itype!r})")
     text = _bilingual(spec.get("text"), (*ip, "text"), doc)
     required = spec.get("required", itype == "likert")
@@ -292,7 +296,7 @@ def _item(spec, ip, doc, sec_id, sec_type, sec_construct, sec_scale, scales, con
         sid = spec.get("scale", sec_scale)
         if sid is None:
             raise doc.error((*ip, "scale"), f"Likert item {iid!r} needs a scale")
-        if sid not in scales:
+        if not isinstance(sid, str) or sid not in scales:
             raise doc.error((*ip, "scale"), f"unknown scale {sid!r} (declared: {', '.join(scales)})")
         scale = scales[sid]
         if construct is None:
@@ -301,7 +305,7 @@ def _item(spec, ip, doc, sec_id, sec_type, sec_construct, sec_scale, scales, con
         for key in ("scale", "reverse"):
             if key in spec:
                 raise doc.error((*ip, key), f"only Likert items take '{key}' (item {iid!r} is {itype})")
-    if construct is not None and construct not in constructs_spec:
+    if construct is not None and (not isinstance(construct, str) or construct not in constructs_spec):
         raise doc.error((*ip, "construct"), f"unknown construct {construct!r} "
                         f"(declared: {', '.join(constructs_spec)})")
     options: list[Option] = []

@@ -219,7 +219,7 @@ def test_sigkill_mid_import_leaves_a_sound_store(tmp_path, root, ningbo):
     n = len(list(folder.glob("*.xlsx")))
     codebook = root / "questionnaires" / "ningbo_apparel.yaml"
     rng = random.Random(3)
-    trials = int(os.environ.get("SURVEYKIT_CRASH_TRIALS", "6"))
+    trials = int(os.environ.get("SURVEYKIT_CRASH_TRIALS", "20"))
     interrupted = 0
     for trial in range(trials):
         store = tmp_path / f"s{trial}.sqlite"

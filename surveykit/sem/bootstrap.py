@@ -429,39 +429,52 @@ class EngineRefit:
     """
 
     def __init__(self, engine, theta: np.ndarray, extra: Callable | None = None):
+        from surveykit.sem.estimate import RefitSolver
+
         self.engine = engine
         self.partable = engine.pt
         self.theta = np.asarray(theta, dtype=float)
         self.extra = extra
+        self.solver = RefitSolver(engine, self.theta)
+        # computed here, once, and shipped to the workers: every process refits
+        # with the same initial matrix, so draws do not depend on n_jobs
+        self._H0inv = self.solver.H0inv if self.solver.usable else None
 
     def __getstate__(self):
         # engines hold compiled := / == expressions, which do not pickle: a
         # worker receives the parameter table and rebuilds the engine once
         state = dict(self.__dict__)
         state["engine"] = None
+        state["solver"] = None
         return state
 
     def __call__(self, groups: list[np.ndarray]) -> np.ndarray:
         import warnings
 
-        from surveykit.sem.estimate import sample_stats
+        from surveykit.sem.estimate import MLEngine, RefitSolver, sample_stats
 
         with warnings.catch_warnings():
             # resamples are often awkward (Heywood cases, near-singular S); lavaan
             # keeps such draws and so do we, only failed refits are dropped
             warnings.simplefilter("ignore")
-            stats = sample_stats(groups)
             if self.engine is None:
-                from surveykit.sem.estimate import MLEngine
-
-                self.engine = MLEngine(self.partable, stats)
-            eng = self.engine.with_stats(stats)
-            sol = eng.fit(start=self.theta)
-        if not sol.converged:
-            raise RuntimeError("refit did not converge")
-        parts = [sol.theta, np.atleast_1d(eng.defined(sol.theta))]
-        if self.extra is not None:
-            parts.append(np.atleast_1d(self.extra(eng, sol.theta)))
+                self.engine = MLEngine(self.partable, sample_stats(groups))
+            if self.solver is None:
+                self.solver = RefitSolver(self.engine, self.theta, self._H0inv) \
+                    if self._H0inv is not None else RefitSolver(self.engine, self.theta)
+            theta = self.solver.fit(groups) if self._H0inv is not None else None
+            eng = None
+            if theta is None:  # the fast path did not settle: the full optimiser
+                eng = self.engine.with_stats(sample_stats(groups))
+                sol = eng.fit(start=self.theta)
+                if not sol.converged:
+                    raise RuntimeError("refit did not converge")
+                theta = sol.theta
+            parts = [theta, np.atleast_1d(self.engine.defined(theta))]
+            if self.extra is not None:
+                if eng is None:
+                    eng = self.engine.with_stats(sample_stats(groups))
+                parts.append(np.atleast_1d(self.extra(eng, theta)))
         return np.concatenate(parts)
 
 
@@ -512,6 +525,18 @@ def bootstrap_engine(engine, theta: np.ndarray, *, n_boot: int = 1000, seed: int
     In R: ``set.seed(1); fit <- sem(model, data, se = "bootstrap", bootstrap = 1000)``;
     ``parameterEstimates(fit, boot.ci.type = "perc")``.
     """
+    from surveykit.sem.estimate import blas_single_thread
+
+    with blas_single_thread():
+        # one BLAS thread here as in the workers: the matrices are small, and
+        # every process then computes the same bits for the same resample
+        return _bootstrap_engine(engine, theta, n_boot=n_boot, seed=seed, n_jobs=n_jobs,
+                                 progress=progress, indices=indices, extra=extra, names=names,
+                                 jackknife=jackknife)
+
+
+def _bootstrap_engine(engine, theta, *, n_boot, seed, n_jobs, progress, indices, extra, names,
+                      jackknife) -> BootstrapResult:
     data = [np.asarray(X, dtype=float) for X in engine.stats.data]
     stat = EngineRefit(engine, theta, extra)
     est = stat(data)

@@ -61,13 +61,15 @@ import numpy as np
 from scipy.linalg.lapack import dposv as _dposv
 from scipy.linalg.lapack import dpotrf as _dpotrf
 from scipy.linalg.lapack import dpotri as _dpotri
+from scipy.linalg.blas import dger as _dger
+from scipy.linalg.lapack import dtrtri as _dtrtri
 
 from surveykit.errors import NotPositiveDefiniteWarning
 from surveykit.sem.constraints import Expression, jacobian, linear_constraints
 from surveykit.sem.model import RAMModel
 from surveykit.sem.partable import ParTable
 
-__all__ = ["SampleStats", "MLEngine", "Solution", "sample_stats", "blas_single_thread"]
+__all__ = ["SampleStats", "MLEngine", "Solution", "RefitSolver", "sample_stats", "blas_single_thread"]
 
 _BLAS = None
 
@@ -694,6 +696,216 @@ class MLEngine:
         return N @ inv @ N.T
 
 
+
+
+class RefitSolver:
+    """Fast refits of one model to resampled data (the bootstrap's inner loop).
+
+    Every refit starts at the full-sample estimate and runs BFGS with the
+    inverse of the full-sample expected information ``2 sum_g w_g I_g`` as
+    the initial Hessian approximation (computed and inverted once for all
+    refits; it depends on the parameters only).  BFGS is used instead of
+    Fisher scoring or Newton steps because a resample can move the curvature
+    of weakly determined parameters a lot while the update learns the few
+    directions that matter within a handful of gradients; each iteration
+    costs one gradient, computed from the model matrices directly,
+
+        dF/dA = 2 G' R C_p - 2 G' Sigma^{-1} d nu',   dF/dS = G' R G,   dF/dm = -2 G' Sigma^{-1} d
+
+    (``G = F B``, ``C_p`` the observed rows of ``C = B S B'``, ``R`` and ``d``
+    as in :mod:`surveykit.sem.hessian`), only at the free elements, with
+    ``B = (I - A)^{-1}`` by one triangular inversion in a topological order
+    of the path diagram.  The stopping rule is that of :meth:`MLEngine.fit`.
+    :meth:`fit` returns ``None`` when the iterations do not settle (the
+    caller then runs :meth:`MLEngine.fit`); models with nonlinear or
+    inequality constraints or fixed exogenous covariates are not handled
+    (:attr:`usable` is false).
+
+    Parameters
+    ----------
+    engine : MLEngine
+        The engine fitted to the full sample.
+    theta : ndarray
+        Its estimate, the start of every refit.
+    """
+
+    def __init__(self, engine: MLEngine, theta: np.ndarray, H0inv: np.ndarray | None = None):
+        self.engine = engine
+        self.theta = np.asarray(theta, float)
+        pt = engine.pt
+        self.usable = engine._nonlinear is None and not pt.ov_x
+        if not self.usable:
+            return
+        theta0, N = engine.constraint_basis
+        self.N = None if N.shape[1] == engine.q else N
+        if H0inv is None:
+            _, _, infos = engine.evaluate(self.theta)
+            if infos is None:
+                self.usable = False
+                return
+            H = 2.0 * sum(w * info for w, info in zip(engine.weights, infos, strict=True))
+            Hz = H if self.N is None else N.T @ H @ N
+            chol, info = _dpotrf(Hz, lower=False)
+            if info != 0:
+                self.usable = False
+                return
+            inv = _dpotri(chol, lower=False)[0]
+            H0inv = np.triu(inv) + np.triu(inv, 1).T
+        #: inverse of the initial Hessian approximation (pass it on to rebuild
+        #: the solver elsewhere with bit-identical refits)
+        self.H0inv = H0inv
+        model = engine.model
+        n, p = model.n, model.p
+        self.groups = []
+        for g, gi in enumerate(model.groups):
+            fr = pt.free[gi.rows] > 0
+            kind, i, j = gi.kind[fr], gi.i[fr], gi.j[fr]
+            cols = pt.free[gi.rows][fr] - 1
+            a, s, m = kind == 0, kind == 1, kind == 2
+            sfac = np.where(i[s] == j[s], 1.0, 2.0)
+            order = _topological_order(model, g)
+            perm = None
+            if order is not None:
+                fwd = (order[:, None] * n + order[None, :]).ravel()
+                back = np.empty_like(fwd)
+                back[fwd] = np.arange(n * n)
+                perm = (fwd, back)
+            self.groups.append((g, i[a], j[a], cols[a], i[a] * n + j[a], cols[s],
+                                i[s] * n + j[s], sfac, i[m], cols[m], perm))
+        self.p, self.n = p, n
+
+    def _inverse(self, A, perm):
+        if perm is None:
+            return np.linalg.inv(np.eye(self.n) - A)
+        # nodes in an order where every path points forward: I - A is unit
+        # lower triangular there and its inverse is one dtrtri
+        fwd, back = perm
+        n = self.n
+        T = -A.ravel().take(fwd).reshape(n, n)
+        T.flat[:: n + 1] = 1.0
+        return _dtrtri(T, lower=1, unitdiag=1)[0].ravel().take(back).reshape(n, n)
+
+    def _evaluate(self, theta, means, covs):
+        eng = self.engine
+        model = eng.model
+        x = eng.x_of(theta)
+        p = self.p
+        ms = eng.pt.meanstructure
+        F = 0.0
+        grad = np.zeros(eng.q)
+        for (g, ai, aj, ca, aflat, cs, sflat, sfac, mi, cm, order), w in zip(
+                self.groups, eng.weights, strict=True):
+            A, S, mvec = model.matrices(x, g)
+            B = self._inverse(A, order)
+            G = B[:p]
+            GS = G @ S
+            Sigma = GS @ G.T
+            chol, info = _dpotrf(Sigma, lower=False)
+            if info != 0:
+                return np.inf, None
+            inv = _dpotri(chol, lower=False)[0]
+            Sinv = inv + inv.T
+            Sinv.flat[:: p + 1] *= 0.5
+            Ssam = covs[g]
+            Fg = 2.0 * np.log(chol.diagonal()).sum() + (Ssam * Sinv).sum()
+            Q = G.T @ Sinv                      # n x p
+            if ms:
+                nu = B @ mvec
+                d = means[g] - nu[:p]
+                Sd = Sinv @ d
+                Fg += d @ Sd
+                GR = Q - (Q @ Ssam) @ Sinv - np.outer(G.T @ Sd, Sd)
+            else:
+                GR = Q - (Q @ Ssam) @ Sinv      # G' R
+            F += w * Fg
+            GRG = GR @ G                       # dF/dS
+            if ca.size:
+                ga = 2.0 * (GR @ (GS @ B.T)).ravel().take(aflat)   # dF/dA = 2 G'R C_p
+                if ms:
+                    ga -= 2.0 * (G.T @ Sd)[ai] * nu[aj]
+                grad += w * np.bincount(ca, weights=ga, minlength=eng.q)
+            if cs.size:
+                gs = sfac * GRG.ravel().take(sflat)
+                grad += w * np.bincount(cs, weights=gs, minlength=eng.q)
+            if ms and cm.size:
+                grad += w * np.bincount(cm, weights=-2.0 * (G.T @ Sd)[mi], minlength=eng.q)
+        return F, grad
+
+    def fit(self, groups, *, tol: float = 1e-9, max_iter: int = 200) -> np.ndarray | None:
+        """The ML estimate on the per-group ``N_g x p`` arrays ``groups``, or ``None``.
+
+        Stops when a step changes no parameter by more than
+        ``tol * (1 + max|theta|)``, as :meth:`MLEngine.fit` does.
+        """
+        if not self.usable:
+            return None
+        means, covs = [], []
+        for X in groups:
+            mu = X.mean(axis=0)
+            c = X - mu
+            means.append(mu)
+            covs.append((c.T @ c) / X.shape[0])
+        N = self.N
+        theta = self.theta.copy()
+        F, grad = self._evaluate(theta, means, covs)
+        if not np.isfinite(F):
+            return None
+        gz = grad if N is None else N.T @ grad
+        H = self.H0inv.copy()
+        for _ in range(max_iter):
+            step = -(H @ gz)
+            slope = gz @ step
+            if slope >= 0:  # lost descent: restart from the initial approximation
+                H = self.H0inv.copy()
+                step = -(H @ gz)
+                slope = gz @ step
+            t = 1.0
+            for _ in range(40):
+                cand = theta + t * (step if N is None else N @ step)
+                Fc, gc = self._evaluate(cand, means, covs)
+                if np.isfinite(Fc) and Fc <= F + 1e-4 * t * slope:
+                    break
+                t *= 0.5
+            else:
+                return None
+            s = t * step
+            theta, F = cand, Fc
+            gcz = gc if N is None else N.T @ gc
+            if np.abs(s if N is None else N @ s).max() <= tol * (1.0 + np.abs(theta).max()):
+                return theta
+            y = gcz - gz
+            gz = gcz
+            sy = s @ y
+            if sy > 1e-12 * np.sqrt((s @ s) * (y @ y)):
+                # H <- (I - rho s y') H (I - rho y s') + rho s s', as two rank-one updates
+                # in place (H stays symmetric, so its C order is a valid Fortran order)
+                rho = 1.0 / sy
+                Hy = H @ y
+                u = (0.5 * rho * rho * (y @ Hy) + 0.5 * rho) * s - rho * Hy
+                Hf = H.T
+                _dger(1.0, u, s, a=Hf, overwrite_a=1)
+                _dger(1.0, s, u, a=Hf, overwrite_a=1)
+        return None
+
+
+def _topological_order(model, g: int):
+    """Nodes ordered so that every directed path runs forward (``None`` with a cycle)."""
+    gi = model.groups[g]
+    if model._depth[g] is None:
+        return None
+    a = gi.kind == 0
+    src, dst = gi.j[a], gi.i[a]           # A[i, j]: an effect of j on i
+    indeg = np.zeros(model.n, int)
+    np.add.at(indeg, dst, 1)
+    order, ready = [], [k for k in range(model.n) if indeg[k] == 0]
+    while ready:
+        k = ready.pop(0)
+        order.append(k)
+        for t in dst[src == k]:
+            indeg[t] -= 1
+            if indeg[t] == 0:
+                ready.append(int(t))
+    return np.array(order) if len(order) == model.n else None
 
 
 def _restore_engine(pt, stats, constraint_basis, ceq, eq_rank) -> MLEngine:

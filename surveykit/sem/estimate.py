@@ -409,6 +409,54 @@ class MLEngine:
             infos = None
         return F, grad, infos
 
+    def moment_gradient(self, theta: np.ndarray, derivatives) -> np.ndarray:
+        """Gradient over ``theta`` of a function of the implied moments.
+
+        ``derivatives`` holds per group ``(dSigma, dmu)``, the function's
+        derivatives with respect to the implied moments in the sense
+        ``df = sum_g tr(dSigma_g dSigma) + dmu_g' dmu`` (``dSigma_g`` symmetric,
+        ``dmu_g`` ``None`` without a mean structure).  This is ``Delta' d`` without
+        forming ``Delta``:
+
+            df/dA = 2 G' dSigma_g C_p + G' dmu_g nu',   df/dS = G' dSigma_g G,   df/dm = G' dmu_g
+
+        with ``G = F B``, ``C_p`` the observed rows of ``C = B S B'`` and ``nu = B m``
+        (each at the free elements; off-diagonal ``S`` elements count twice).
+        """
+        model = self.model
+        p, n = model.p, model.n
+        plans = self.__dict__.get("_chain_plans")
+        if plans is None:
+            plans = []
+            pt = self.pt
+            for gi in model.groups:
+                fr = pt.free[gi.rows] > 0
+                kind, i, j = gi.kind[fr], gi.i[fr], gi.j[fr]
+                cols = pt.free[gi.rows][fr] - 1
+                a, s_, m = kind == 0, kind == 1, kind == 2
+                plans.append((i[a], j[a], np.concatenate([cols[a], cols[s_], cols[m]]),
+                              i[a] * n + j[a], i[s_] * n + j[s_],
+                              np.where(i[s_] == j[s_], 1.0, 2.0), i[m]))
+            self._chain_plans = plans
+        x = self.x_of(theta)
+        grad = np.zeros(self.q)
+        for g, ((ai, aj, cols, aflat, sflat, sfac, mi), (dS, dm)) in enumerate(
+                zip(plans, derivatives, strict=True)):
+            A, S, mvec = model.matrices(x, g)
+            B = model.inverse(A, g)
+            G = B[:p]
+            GR = G.T @ dS
+            ga = 2.0 * (GR @ (G @ S @ B.T)).ravel().take(aflat)
+            gs = sfac * (GR @ G).ravel().take(sflat)
+            if dm is not None:
+                Gd = G.T @ dm
+                ga = ga + Gd[ai] * (B @ mvec)[aj]
+                gm = Gd[mi]
+            else:
+                gm = np.zeros(mi.size)
+            grad += np.bincount(cols, weights=np.concatenate([ga, gs, gm]), minlength=self.q)
+        return grad
+
     def hessian(self, theta: np.ndarray) -> np.ndarray:
         """Hessian of ``F`` (analytic, :mod:`surveykit.sem.hessian`)."""
         from surveykit.sem.hessian import group_hessian
@@ -936,3 +984,8 @@ class EngineMoments:
 
     def jacobian(self, x: np.ndarray):
         return self.engine.delta(x)
+
+    def moment_gradient(self, x: np.ndarray, derivatives) -> np.ndarray:
+        """``sum_g Delta_g' d_g`` from per-group ``(dSigma, dmu)`` matrices (see
+        :meth:`MLEngine.moment_gradient`)."""
+        return self.engine.moment_gradient(x, derivatives)

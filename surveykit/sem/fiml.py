@@ -114,18 +114,43 @@ def fiml_loglik(pats: Patterns, mu: np.ndarray, sigma: np.ndarray) -> float:
 def fiml_moment_gradient(pats: Patterns, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
     """Gradient of :func:`fiml_loglik` with respect to ``[mu; vech(Sigma)]``."""
     p = sigma.shape[0]
+    _, gmu, G = _loglik_derivatives(pats, mu, sigma)
+    rows, cols = vech_indices(p)
+    return np.concatenate([gmu, G[rows, cols] * np.where(rows == cols, 1.0, 2.0)])
+
+
+def _loglik_derivatives(pats: Patterns, mu: np.ndarray, sigma: np.ndarray
+                        ) -> tuple[float, np.ndarray, np.ndarray]:
+    """``(log L, d log L / d mu, G)`` with ``d log L = tr(G dSigma)`` for symmetric ``dSigma``.
+
+    One Cholesky factor per pattern serves the log-determinant, the inverse
+    and both derivatives.  ``log L`` is ``-inf`` (and the derivatives ``NaN``)
+    when a pattern's block of ``Sigma`` is not positive definite.
+    """
+    from scipy.linalg.lapack import dpotrf, dpotri
+
+    p = sigma.shape[0]
     gmu = np.zeros(p)
     G = np.zeros((p, p))
+    ll = 0.0
     for pt in pats.patterns:
         o = pt.observed
         S = sigma[pt.ix]
-        Sinv = np.linalg.inv(S)
+        k = S.shape[0]
+        chol, info = dpotrf(S, lower=False)
+        if info != 0:
+            return -np.inf, np.full(p, np.nan), np.full((p, p), np.nan)
+        inv = dpotri(chol, lower=False)[0]
+        Sinv = inv + inv.T
+        Sinv.flat[:: k + 1] *= 0.5
         d = pt.mean - mu[o]
+        Sd = Sinv @ d
         W = pt.cov + np.outer(d, d)
-        gmu[o] += pt.n * (Sinv @ d)
-        G[pt.ix] += 0.5 * pt.n * (Sinv @ (W - S) @ Sinv)
-    rows, cols = vech_indices(p)
-    return np.concatenate([gmu, G[rows, cols] * np.where(rows == cols, 1.0, 2.0)])
+        SW = Sinv @ W
+        ll += -0.5 * pt.n * (k * LOG2PI + 2.0 * np.log(chol.diagonal()).sum() + np.trace(SW))
+        gmu[o] += pt.n * Sd
+        G[pt.ix] += 0.5 * pt.n * (SW @ Sinv - Sinv)
+    return float(ll), gmu, G
 
 
 def fiml_casewise_scores(pats: Patterns, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
@@ -306,17 +331,53 @@ class FimlResult:
 
 
 def _h1_observed_information(pt: Patterns, mu1: np.ndarray, s1: np.ndarray) -> np.ndarray:
-    """Unit observed information of the saturated model, ``-d² log L / dm² / n``, ``m = [mu; vech Sigma]``."""
+    """Unit observed information of the saturated model, ``-d² log L / dm² / n``, ``m = [mu; vech Sigma]``.
+
+    Notes
+    -----
+    Per pattern (``n_p`` cases, observed block ``Sigma_o``, ``K = Sigma_o^{-1}``,
+    ``d = ybar_p - mu_o``, ``W = C_p + d d'``, ``M = K W K``, ``k = K d``; all
+    zero-padded to ``p x p``) the information sums
+
+        I_mu,mu = n_p K,    I_mu,s_ab = n_p (K_ia k_b + K_ib k_a),
+        I_s_ab,s_cd = n_p [K_ac M_bd + K_ad M_bc + K_bc M_ad + K_bd M_ac
+                           - K_ac K_bd - K_ad K_bc]
+
+    with the terms of a diagonal pair ``a = b`` (or ``c = d``) halved: the
+    second derivatives of ``-n_p/2 [log|Sigma_o| + tr(K W)]`` in the
+    duplication-matrix coordinates (lavaan's
+    ``lav_mvnorm_missing_information_observed_samplestats``).  Each pattern
+    fills only the rows and columns of its observed variables.
+    """
     p = s1.shape[0]
     rows, cols = vech_indices(p)
-
-    def grad(m):
-        S = np.zeros((p, p))
-        S[rows, cols] = m[p:]
-        S[cols, rows] = m[p:]
-        return fiml_moment_gradient(pt, m[:p], S)
-
-    return -numerical_hessian(grad, np.concatenate([mu1, s1[rows, cols]])) / pt.n
+    nv = rows.size
+    vpos = np.full((p, p), -1)
+    vpos[rows, cols] = np.arange(nv)
+    vpos[cols, rows] = np.arange(nv)
+    info = np.zeros((p + nv, p + nv))
+    for pat in pt.patterns:
+        o = np.flatnonzero(pat.observed)
+        K = np.linalg.inv(s1[pat.ix])
+        K = 0.5 * (K + K.T)
+        d = pat.mean - mu1[o]
+        W = pat.cov + np.outer(d, d)
+        M = K @ W @ K
+        kd = K @ d
+        r, c = vech_indices(o.size)             # pairs within the observed block
+        half = np.where(r == c, 0.5, 1.0)
+        idx = vpos[o[r], o[c]] + p                # their positions in the full vech
+        n = pat.n
+        info[np.ix_(o, o)] += n * K
+        cross = n * (K[:, r] * kd[c] + K[:, c] * kd[r]) * half
+        info[np.ix_(o, idx)] += cross
+        info[np.ix_(idx, o)] += cross.T
+        Krr, Kcc, Krc, Kcr = K[np.ix_(r, r)], K[np.ix_(c, c)], K[np.ix_(r, c)], K[np.ix_(c, r)]
+        Mrr, Mcc, Mrc, Mcr = M[np.ix_(r, r)], M[np.ix_(c, c)], M[np.ix_(r, c)], M[np.ix_(c, r)]
+        block = (Krr * Mcc + Krc * Mcr + Kcr * Mrc + Kcc * Mrr) - (Krr * Kcc + Krc * Kcr)
+        block *= n * np.outer(half, half)
+        info[np.ix_(idx, idx)] += block
+    return info / pt.n
 
 
 def _ml_discrepancy(S: np.ndarray, ybar: np.ndarray, sigma: np.ndarray, mu: np.ndarray) -> float:
@@ -385,18 +446,40 @@ def _fiml_corrected(pats, h1, implied, deltas, base, Wm, Jm, ceq, df, dfb, versi
 
 
 def _neg_loglik_and_grad(model: MomentModel, pats: Sequence[Patterns]):
+    """``f = -log L / N`` and its gradient, sharing one pass over the patterns per point.
+
+    The gradient goes through ``model.moment_gradient`` when the model has it
+    (``Delta' d`` without forming ``Delta``), else through ``model.jacobian``.
+    """
     N = sum(pt.n for pt in pats)
+    fast = hasattr(model, "moment_gradient")
+    last: dict = {}
+
+    def both(x):
+        key = x.tobytes()
+        if last.get("key") != key:
+            ll, derivs = 0.0, []
+            for (sigma, mu), pt in zip(model.implied(x), pats, strict=True):
+                llg, gmu, G = _loglik_derivatives(pt, mu, sigma)
+                ll += llg
+                derivs.append((G, gmu))
+            last.update(key=key, ll=ll, derivs=derivs)
+        return last["ll"], last["derivs"]
 
     def f(x):
-        ll = 0.0
-        for (sigma, mu), pt in zip(model.implied(x), pats, strict=True):
-            ll += fiml_loglik(pt, mu, sigma)
-        return -ll / N
+        return -both(x)[0] / N
 
     def g(x):
+        ll, derivs = both(x)
+        if not np.isfinite(ll):
+            return np.full(x.size, np.nan)
+        if fast:
+            return -model.moment_gradient(x, derivs) / N
         out = np.zeros(x.size)
-        for (sigma, mu), delta, pt in zip(model.implied(x), model.jacobian(x), pats, strict=True):
-            out -= delta.T @ fiml_moment_gradient(pt, mu, sigma)
+        for (G, gmu), delta in zip(derivs, model.jacobian(x), strict=True):
+            p = G.shape[0]
+            rows, cols = vech_indices(p)
+            out -= delta.T @ np.concatenate([gmu, G[rows, cols] * np.where(rows == cols, 1.0, 2.0)])
         return out / N
 
     return f, g, N

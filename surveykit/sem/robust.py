@@ -666,6 +666,10 @@ class EngineMoments:
     def jacobian(self, x: np.ndarray) -> list[np.ndarray]:
         return self.engine.delta(x)
 
+    def moment_gradient(self, x: np.ndarray, derivatives) -> np.ndarray:
+        """``sum_g Delta_g' d_g`` from per-group ``(dSigma, dmu)`` matrices, without ``Delta``."""
+        return self.engine.moment_gradient(x, derivatives)
+
 
 def mlr_from_engine(engine, theta: np.ndarray, df: int) -> RobustResult:
     """:func:`mlr` for an :class:`~surveykit.sem.estimate.MLEngine` at ``theta`` (complete data)."""

@@ -346,37 +346,51 @@ def _h1_observed_information(pt: Patterns, mu1: np.ndarray, s1: np.ndarray) -> n
     with the terms of a diagonal pair ``a = b`` (or ``c = d``) halved: the
     second derivatives of ``-n_p/2 [log|Sigma_o| + tr(K W)]`` in the
     duplication-matrix coordinates (lavaan's
-    ``lav_mvnorm_missing_information_observed_samplestats``).  Each pattern
-    fills only the rows and columns of its observed variables.
+    ``lav_mvnorm_missing_information_observed_samplestats``).  With the
+    padded matrices of all patterns stacked as rows, the sums over patterns
+    are the products ``sum_p n_p vec(K_p) vec(M_p)'`` (one matrix product),
+    rearranged into the pairs.
     """
     p = s1.shape[0]
     rows, cols = vech_indices(p)
     nv = rows.size
-    vpos = np.full((p, p), -1)
-    vpos[rows, cols] = np.arange(nv)
-    vpos[cols, rows] = np.arange(nv)
-    info = np.zeros((p + nv, p + nv))
-    for pat in pt.patterns:
-        o = np.flatnonzero(pat.observed)
+    P = len(pt.patterns)
+    # every pattern's K, M and k zero-padded to p x p, stacked: the sums over
+    # patterns of the products above are then two matrix products
+    Ks = np.zeros((P, p, p))
+    Ms = np.zeros((P, p, p))
+    ks = np.zeros((P, p))
+    n = np.empty(P)
+    for t, pat in enumerate(pt.patterns):
+        o = pat.observed
         K = np.linalg.inv(s1[pat.ix])
         K = 0.5 * (K + K.T)
         d = pat.mean - mu1[o]
-        W = pat.cov + np.outer(d, d)
-        M = K @ W @ K
-        kd = K @ d
-        r, c = vech_indices(o.size)             # pairs within the observed block
-        half = np.where(r == c, 0.5, 1.0)
-        idx = vpos[o[r], o[c]] + p                # their positions in the full vech
-        n = pat.n
-        info[np.ix_(o, o)] += n * K
-        cross = n * (K[:, r] * kd[c] + K[:, c] * kd[r]) * half
-        info[np.ix_(o, idx)] += cross
-        info[np.ix_(idx, o)] += cross.T
-        Krr, Kcc, Krc, Kcr = K[np.ix_(r, r)], K[np.ix_(c, c)], K[np.ix_(r, c)], K[np.ix_(c, r)]
-        Mrr, Mcc, Mrc, Mcr = M[np.ix_(r, r)], M[np.ix_(c, c)], M[np.ix_(r, c)], M[np.ix_(c, r)]
-        block = (Krr * Mcc + Krc * Mcr + Kcr * Mrc + Kcc * Mrr) - (Krr * Kcc + Krc * Kcr)
-        block *= n * np.outer(half, half)
-        info[np.ix_(idx, idx)] += block
+        Ks[t][pat.ix] = K
+        Ms[t][pat.ix] = K @ (pat.cov + np.outer(d, d)) @ K
+        ks[t, o] = K @ d
+        n[t] = pat.n
+    Kf = Ks.reshape(P, p * p)
+    nK = Kf * n[:, None]
+    ZM = nK.T @ Ms.reshape(P, p * p)       # ZM[a p + c, b p + d] = sum n K_ac M_bd
+    ZK = nK.T @ Kf                          # ZK[a p + c, b p + d] = sum n K_ac K_bd
+    Y = nK.T @ ks                           # Y[i p + a, b] = sum n K_ia k_b
+    half = np.where(rows == cols, 0.5, 1.0)
+    info = np.empty((p + nv, p + nv))
+    info[:p, :p] = (n @ Kf).reshape(p, p)
+    ii = np.arange(p)[:, None] * p
+    cross = (Y[ii + rows[None, :], cols[None, :]] + Y[ii + cols[None, :], rows[None, :]]) * half
+    info[:p, p:] = cross
+    info[p:, :p] = cross.T
+    a, b = rows[:, None], cols[:, None]
+    c, d_ = rows[None, :], cols[None, :]
+
+    def at(Z, i, j, k, l):  # Z[i p + j, k p + l] over the pair grid
+        return Z.ravel()[(i * p + j) * (p * p) + k * p + l]
+
+    ss = (at(ZM, a, c, b, d_) + at(ZM, a, d_, b, c) + at(ZM, b, c, a, d_) + at(ZM, b, d_, a, c)
+          - at(ZK, a, c, b, d_) - at(ZK, a, d_, b, c))
+    info[p:, p:] = ss * np.outer(half, half)
     return info / pt.n
 
 
@@ -571,11 +585,11 @@ def fiml(model: MomentModel, data: Sequence[np.ndarray], *, df: int,
         # step takes the estimates to the precision of the score equations.  The
         # step is ~1e-7, so the Hessian at the start of it serves for the
         # standard errors too (relative change ~1e-7).
-        H = numerical_hessian(g, x)  # unit observed information, -d² log L / dx² / N
+        H = numerical_hessian(g, x, points=3)  # unit observed information, -d² log L / dx² / N
         Hinv = constrained_inverse(H, ceq)
         x = x - Hinv @ g(x)
     else:
-        H = numerical_hessian(g, x)
+        H = numerical_hessian(g, x, points=3)
         Hinv = constrained_inverse(H, ceq)
     vcov = Hinv / N
     loglik = -f(x) * N

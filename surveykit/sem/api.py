@@ -54,7 +54,8 @@ def _group_arrays(data, names: list[str], group: str | None, missing: str):
 def sem(model: str, data, *, group: str | None = None, estimator: str = "ML",
         missing: str = "listwise", std_lv: bool = False, group_equal: Sequence[str] = (),
         group_partial: Sequence[str] = (), bootstrap: int = 0, seed: int | None = None,
-        meanstructure: bool = False, n_jobs: int = 1):
+        meanstructure: bool = False, n_jobs: int = 1, boot_ci: str = "perc",
+        boot_standardized: bool = False, progress=None):
     """Fit a structural equation model by maximum likelihood, as lavaan's ``sem()``.
 
     Parameters
@@ -92,7 +93,18 @@ def sem(model: str, data, *, group: str | None = None, estimator: str = "ML",
     n_jobs : int
         Processes refitting bootstrap draws (``-1``: every core).  Worker
         processes are spawned, so a script using ``n_jobs != 1`` needs the
-        ``if __name__ == "__main__":`` guard.
+        ``if __name__ == "__main__":`` guard.  The draws do not depend on it.
+    boot_ci : {"perc", "bc", "bca"}
+        Interval of the estimates table under ``bootstrap`` (lavaan's
+        ``boot.ci.type``: ``"perc"``, ``"bca.simple"``, and BCa, whose
+        acceleration needs one leave-one-out refit per case; only ``"bca"``
+        runs them).
+    boot_standardized : bool
+        Also collect the ``std.all`` value of every row and ``:=`` parameter
+        from each draw (``result.bootstrap`` names them ``std_all:<lhs><op><rhs>``).
+    progress : callable, optional
+        ``progress(done, total)`` after bootstrap draws (see
+        :func:`surveykit.sem.bootstrap.bootstrap_draws`), e.g. to drive a progress bar.
 
     Returns
     -------
@@ -137,13 +149,16 @@ def sem(model: str, data, *, group: str | None = None, estimator: str = "ML",
         raise SurveykitError(f"estimator ({estimator!r}) must be one of {', '.join(_ESTIMATORS)}.")
     if missing not in _MISSING:
         raise SurveykitError(f"missing ({missing!r}) must be one of {', '.join(_MISSING)}.")
+    if boot_ci not in ("perc", "bc", "bca"):
+        raise SurveykitError(f"boot_ci ({boot_ci!r}) must be one of perc, bc, bca.")
     if isinstance(group_equal, str):
         group_equal = (group_equal,)
     if isinstance(group_partial, str):
         group_partial = (group_partial,)
     options = dict(group=group, estimator=est, missing=missing, std_lv=std_lv,
                    group_equal=tuple(group_equal), group_partial=tuple(group_partial),
-                   bootstrap=bootstrap, seed=seed, meanstructure=meanstructure, n_jobs=n_jobs)
+                   bootstrap=bootstrap, seed=seed, meanstructure=meanstructure, n_jobs=n_jobs,
+                   boot_ci=boot_ci, boot_standardized=boot_standardized)
     columns = list(getattr(data, "columns", []))
     if group is not None and group not in columns:
         raise SurveykitError(f"group ({group!r}) is not a column of the data.")
@@ -204,10 +219,18 @@ def sem(model: str, data, *, group: str | None = None, estimator: str = "ML",
                                group_labels=labels, group=group, estimator=est, missing=missing,
                                options=options, robust=rob, n_dropped=dropped)
         if bootstrap:
-            from surveykit.sem.bootstrap import bootstrap_engine
+            from surveykit.sem.bootstrap import StandardizedAll, bootstrap_engine
             names = [f"theta{k + 1}" for k in range(engine.q)] + [d[0] for d in pt.defined]
+            extra = None
+            if boot_standardized:
+                extra = StandardizedAll()
+                tag = (lambda r: f"@{pt.group[r]}") if pt.ngroups > 1 else (lambda r: "")
+                names += [f"std_all:{pt.lhs[r]}{pt.op[r]}{pt.rhs[r]}{tag(r)}"
+                          for r in range(pt.nrow)]
+                names += [f"std_all:{d[0]}" for d in pt.defined]
             boot = bootstrap_engine(engine, solution.theta, n_boot=int(bootstrap), seed=seed,
-                                    n_jobs=n_jobs, names=names, jackknife=False)
+                                    n_jobs=n_jobs, names=names, extra=extra, progress=progress,
+                                    jackknife=boot_ci == "bca")
             result = SEMResult(model=model, engine=engine, solution=solution, vcov=result.vcov,
                                group_labels=labels, group=group, estimator=est, missing=missing,
                                options=options, robust=result.robust, fiml=result.fiml,
@@ -279,10 +302,13 @@ def lrt(a, b, *, method: str = "default"):
     ----------
     a, b : SEMResult
         Two fits of nested models on the same data, in either order.
-    method : {"default", "standard", "satorra.bentler.2001"}
+    method : {"default", "standard", "satorra.bentler.2001", "satorra.bentler.2010"}
         ``"default"``: the plain difference for ML, the Satorra-Bentler (2001)
-        scaled difference (:func:`surveykit.sem.robust.scaled_difference_test`)
-        when both fits used MLR; ``"standard"`` forces the plain difference.
+        scaled difference (:func:`surveykit.sem.robust.lrt_scaled`) when both
+        fits used MLR; ``"standard"`` forces the plain difference; the
+        ``satorra.bentler`` methods choose the scaled difference (2010: the
+        scaling factor of the less restricted model evaluated at the
+        restricted estimates, never negative).
 
     Returns
     -------
@@ -311,18 +337,15 @@ def lrt(a, b, *, method: str = "default"):
     ddf = int(round(b.fit["df"] - a.fit["df"]))
     if ddf <= 0:
         raise SurveykitError("the models have the same degrees of freedom: they are not nested.")
-    if method not in ("default", "standard", "satorra.bentler.2001"):
-        raise SurveykitError(f"method ({method!r}) must be one of default, standard, "
-                             f"satorra.bentler.2001.")
+    methods = ("default", "standard", "satorra.bentler.2001", "satorra.bentler.2010")
+    if method not in methods:
+        raise SurveykitError(f"method ({method!r}) must be one of {', '.join(methods)}.")
     scaled = a.robust is not None and b.robust is not None and method != "standard"
+    if method.startswith("satorra") and not scaled:
+        raise SurveykitError(f"method {method!r} needs two fits with estimator='MLR'.")
     if scaled:
-        from surveykit.sem.robust import scaled_difference_test
-        sd = scaled_difference_test(b.robust.chisq, int(b.robust.df), b.robust.scaling_factor,
-                                    a.robust.chisq, int(a.robust.df), a.robust.scaling_factor)
-        return LRTest(statistic=sd.stat, df=sd.df, pvalue=sd.pvalue,
-                      chisq=(a.fit["chisq"], b.fit["chisq"]),
-                      dfs=(int(a.fit["df"]), int(b.fit["df"])),
-                      method="satorra.bentler.2001", scaling_factor=sd.scaling_factor)
+        from surveykit.sem.robust import lrt_scaled
+        return lrt_scaled(a, b, method="satorra.bentler.2001" if method == "default" else method)
     T = b.fit["chisq"] - a.fit["chisq"]
     return LRTest(statistic=float(T), df=ddf, pvalue=float(chi2.sf(T, ddf)),
                   chisq=(a.fit["chisq"], b.fit["chisq"]), dfs=(int(a.fit["df"]), int(b.fit["df"])))

@@ -140,7 +140,7 @@ class SEMResult:
             "ci_lower": x - _Z975 * se, "ci_upper": x + _Z975 * se,
             "std_lv": std_lv, "std_all": std_all})
         if self.bootstrap is not None:
-            lo_hi = self.bootstrap.ci("perc")[: eng.q]
+            lo_hi = self.bootstrap.ci(self.options.get("boot_ci", "perc"))[: eng.q]
             frame.loc[free, "ci_lower"] = lo_hi[pt.free[free] - 1, 0]
             frame.loc[free, "ci_upper"] = lo_hi[pt.free[free] - 1, 1]
         extra = []
@@ -149,7 +149,7 @@ class SEMResult:
             J = eng.defined_jacobian(self.theta)
             if self.bootstrap is not None:
                 dse = self.bootstrap.se[eng.q: eng.q + len(dv)]
-                dci = self.bootstrap.ci("perc")[eng.q: eng.q + len(dv)]
+                dci = self.bootstrap.ci(self.options.get("boot_ci", "perc"))[eng.q: eng.q + len(dv)]
             else:
                 dse = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", J, self.vcov, J), 0.0, None))
                 dci = np.column_stack([dv - _Z975 * dse, dv + _Z975 * dse])
@@ -204,6 +204,11 @@ class SEMResult:
                                ov_x_index=[pos[v] for v in eng.pt.ov_x])
         if self.robust is not None:
             out.update({k: float(v) for k, v in self.robust.fit_measures().items()})
+        # one name per bound, as for the ML interval: rmsea_ci_low_robust, ...
+        for kind in ("robust", "scaled"):
+            for old, new in (("lower", "low"), ("upper", "high")):
+                if f"rmsea_ci_{old}_{kind}" in out:
+                    out[f"rmsea_ci_{new}_{kind}"] = out.pop(f"rmsea_ci_{old}_{kind}")
         return out
 
     @cached_property

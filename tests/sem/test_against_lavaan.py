@@ -316,3 +316,15 @@ def test_lrt_scaled_satorra_bentler_2010(fits):
     assert out.method == "satorra.bentler.2010"
     with pytest.raises(ValueError, match="method"):
         lrt_scaled(fits("hs_school_configural_mlr"), fits("hs_school_metric_mlr"), method="satorra.2000")
+
+
+def test_lrt_passes_the_scaling_method_on(fits):
+    ref = case("hs_school_lrt_mlr")["satorra_bentler_2010"]
+    out = surveykit.lrt(fits("hs_school_metric_mlr"), fits("hs_school_configural_mlr"),
+                        method="satorra.bentler.2010")
+    # as test_lrt_scaled_satorra_bentler_2010, through the public function
+    assert_allclose(out.statistic, ref["Chisq diff"][1], rtol=2e-5)
+    assert out.method == "satorra.bentler.2010" and out.df == 6
+    with pytest.raises(surveykit.errors.SurveykitError, match="MLR"):
+        surveykit.lrt(fits("hs_school_configural"), fits("hs_school_metric"),
+                      method="satorra.bentler.2010")

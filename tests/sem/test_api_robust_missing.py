@@ -52,3 +52,16 @@ def test_public_api_matches_lavaan(case):
     if "chisq.scaled" in ref["fit"]:
         assert res.fit["chisq_scaled"] == pytest.approx(ref["fit"]["chisq.scaled"], rel=1e-5)
     assert res.fit["n"] == ref["fit"]["ntotal"]
+
+
+@pytest.mark.parametrize("case", ["hs_cfa_mlr", "hs_cfa_fiml_mlr"])
+def test_robust_rmsea_interval_keys_follow_the_ml_names(case):
+    name, kw = CASES[case]
+    ref = reference()[case]
+    fit = surveykit.sem(ref["model"], dataset(name), **kw).fit
+    assert not [k for k in fit if "ci_lower" in k or "ci_upper" in k]
+    # lavaan solves the noncentral chi-square to ~1e-4 in the noncentrality (< 1e-6 here)
+    assert_allclose([fit["rmsea_ci_low_robust"], fit["rmsea_ci_high_robust"]],
+                    [ref["fit"]["rmsea.ci.lower.robust"], ref["fit"]["rmsea.ci.upper.robust"]],
+                    rtol=0, atol=1e-6)
+    assert fit["rmsea_ci_low_robust"] <= fit["rmsea_robust"] <= fit["rmsea_ci_high_robust"]

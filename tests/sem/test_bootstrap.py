@@ -241,3 +241,31 @@ def test_workers_run_with_one_blas_thread():
     assert np.all(draws[:, :3] == 1.0)
     # the calling process gets its environment back
     assert os.environ.get("OMP_NUM_THREADS") == saved
+
+
+def test_sem_bootstrap_options_bca_standardized_and_progress():
+    import surveykit
+    from surveykit.sem.bootstrap import StandardizedAll, bootstrap_engine
+
+    d = dataset("PoliticalDemocracy")
+    model = case("pd_sem")["model"]
+    ticks = []
+    res = surveykit.sem(model, d, bootstrap=12, seed=3, boot_ci="bca", boot_standardized=True,
+                        progress=lambda done, total: ticks.append((done, total)))
+    boot, q, nd = res.bootstrap, res.engine.q, len(res.engine.pt.defined)
+    assert ticks[-1] == (12, 12) and boot.jackknife is not None
+    # the same draws as the engine bootstrap with the std.all statistic
+    ref = bootstrap_engine(res.engine, res.theta, n_boot=12, seed=3, jackknife=False,
+                           extra=StandardizedAll())
+    assert_allclose(boot.draws, ref.draws, rtol=0, atol=0)
+    names = boot.names[q + nd:]
+    assert names[0] == "std_all:ind60=~x1" and len(names) == res.engine.pt.nrow + nd
+    # the estimates table takes the BCa interval of the same draws
+    est = res.estimates
+    row = est[(est["op"] == ":=")].index[0]
+    assert_allclose(est.loc[row, ["ci_lower", "ci_upper"]].to_numpy(float), boot.ci("bca")[q],
+                    rtol=0, atol=0)
+    plain = surveykit.sem(model, d, bootstrap=12, seed=3)
+    assert plain.bootstrap.jackknife is None and len(plain.bootstrap.names) == q + nd
+    with pytest.raises(surveykit.errors.SurveykitError, match="boot_ci"):
+        surveykit.sem(model, d, bootstrap=12, boot_ci="normal")

@@ -90,7 +90,11 @@ LAVAAN_EARLY = {"pd_sem_eqcon": 2e-4, "pd_sem_shared": 2e-4, "pd_sem_eqcon_mlr":
 # lavaan's fitMeasures name -> surveykit's where they differ
 FIT_NAMES = {"rmsea.ci.lower": "rmsea_ci_low", "rmsea.ci.upper": "rmsea_ci_high",
              "rmsea.pvalue": "rmsea_pclose", "logl": "loglik", "unrestricted.logl": "loglik_h1",
-             "ntotal": "n", "nnfi": "tli"}
+             "ntotal": "n", "nnfi": "tli",
+             "rmsea.ci.lower.robust": "rmsea_ci_low_robust",
+             "rmsea.ci.upper.robust": "rmsea_ci_high_robust",
+             "rmsea.ci.lower.scaled": "rmsea_ci_low_scaled",
+             "rmsea.ci.upper.scaled": "rmsea_ci_high_scaled"}
 CHISQ_LIKE = {"chisq", "baseline.chisq", "chisq.scaled", "baseline.chisq.scaled", "logl",
               "unrestricted.logl", "aic", "bic", "bic2", "fmin", "npar", "df", "baseline.df",
               "df.scaled", "baseline.df.scaled", "ntotal"}

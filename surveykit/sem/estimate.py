@@ -58,10 +58,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg.blas import dger as _dger
 from scipy.linalg.lapack import dposv as _dposv
 from scipy.linalg.lapack import dpotrf as _dpotrf
 from scipy.linalg.lapack import dpotri as _dpotri
-from scipy.linalg.blas import dger as _dger
 from scipy.linalg.lapack import dtrtri as _dtrtri
 
 from surveykit.errors import NotPositiveDefiniteWarning
@@ -911,7 +911,8 @@ class RefitSolver:
             for _ in range(40):
                 cand = theta + t * (step if N is None else N @ step)
                 Fc, gc = self._evaluate(cand, means, covs)
-                if np.isfinite(Fc) and Fc <= F + 1e-4 * t * slope:
+                # Armijo's condition with room for rounding in F near the optimum
+                if np.isfinite(Fc) and Fc <= F + 1e-4 * t * slope + 1e-12 * max(1.0, abs(F)):
                     break
                 t *= 0.5
             else:
@@ -919,7 +920,9 @@ class RefitSolver:
             s = t * step
             theta, F = cand, Fc
             gcz = gc if N is None else N.T @ gc
-            if np.abs(s if N is None else N @ s).max() <= tol * (1.0 + np.abs(theta).max()):
+            # the proposed step, not the accepted fraction of it, measures the
+            # distance to the optimum (a cut-back step can be tiny far from it)
+            if t == 1.0 and np.abs(s if N is None else N @ s).max() <= tol * (1.0 + np.abs(theta).max()):
                 return theta
             y = gcz - gz
             gz = gcz

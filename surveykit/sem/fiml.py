@@ -385,8 +385,8 @@ def _h1_observed_information(pt: Patterns, mu1: np.ndarray, s1: np.ndarray) -> n
     a, b = rows[:, None], cols[:, None]
     c, d_ = rows[None, :], cols[None, :]
 
-    def at(Z, i, j, k, l):  # Z[i p + j, k p + l] over the pair grid
-        return Z.ravel()[(i * p + j) * (p * p) + k * p + l]
+    def at(Z, i, j, k, m):  # Z[i p + j, k p + m] over the pair grid
+        return Z.ravel()[(i * p + j) * (p * p) + k * p + m]
 
     ss = (at(ZM, a, c, b, d_) + at(ZM, a, d_, b, c) + at(ZM, b, c, a, d_) + at(ZM, b, d_, a, c)
           - at(ZK, a, c, b, d_) - at(ZK, a, d_, b, c))

@@ -269,3 +269,62 @@ def test_sem_bootstrap_options_bca_standardized_and_progress():
     assert plain.bootstrap.jackknife is None and len(plain.bootstrap.names) == q + nd
     with pytest.raises(surveykit.errors.SurveykitError, match="boot_ci"):
         surveykit.sem(model, d, bootstrap=12, boot_ci="normal")
+
+
+def _engine_for(name, **kw):
+    from surveykit.sem.estimate import MLEngine, sample_stats
+    from surveykit.sem.partable import build_partable
+    from surveykit.sem.syntax import parse_model
+
+    ds = {"pd": "PoliticalDemocracy", "hs": "HolzingerSwineford1939"}[name[:2]]
+    d = dataset(ds)
+    group = kw.pop("group", None)
+    names = [c for c in d.columns if c != group]
+    pt = build_partable(parse_model(case(name)["model"]), data_names=names,
+                        ngroups=1 if group is None else d[group].nunique(), **kw)
+    X = d[pt.ov_names].to_numpy(float)
+    arrays = [X] if group is None else [X[(d[group] == g).to_numpy()] for g in pd.unique(d[group])]
+    engine = MLEngine(pt, sample_stats(arrays))
+    return engine, engine.fit().theta, arrays
+
+
+@pytest.mark.parametrize("name,kw", [
+    ("pd_sem", {}),                                                  # paths, residual covariances
+    ("pd_sem_eqcon", {}),                                            # linear == constraints
+    ("hs_school_metric", {"group": "school", "group_equal": ("loadings",),
+                          "meanstructure": True}),                   # groups, shared labels, means
+])
+def test_refit_solver_agrees_with_the_engine(name, kw):
+    from surveykit.sem.estimate import RefitSolver, sample_stats
+
+    engine, theta, arrays = _engine_for(name, **kw)
+    solver = RefitSolver(engine, theta)
+    assert solver.usable
+    idx = draw_indices([a.shape[0] for a in arrays], 15, seed=11)
+    for b in range(15):
+        groups = [a[i[b]] for a, i in zip(arrays, idx, strict=True)]
+        got = solver.fit(groups)
+        want = engine.with_stats(sample_stats(groups)).fit(start=theta).theta
+        # both stop when no step exceeds 1e-9 (1 + max|theta|): the optima agree to ~1e-8
+        assert_allclose(got, want, rtol=0, atol=1e-7)
+        theta0, N = engine.constraint_basis
+        assert_allclose(N @ (N.T @ (got - theta0)) + theta0, got, rtol=0, atol=1e-12)
+
+
+def test_bfgs_refits_agree_with_the_engine_and_across_workers(monkeypatch):
+    import surveykit.sem.bootstrap as bs
+
+    monkeypatch.setattr(bs, "_BFGS_MIN_PARAMS", 0)  # the large-model path on a small model
+    engine, theta = _pd_engine()
+    idx = pd.read_csv(DATA / "PoliticalDemocracy_boot_indices.csv").to_numpy() - 1
+    assert bs.EngineRefit(engine, theta)._H0inv is not None
+    res = bs.bootstrap_engine(engine, theta, indices=[idx[:40]], jackknife=False)
+    from surveykit.sem.estimate import sample_stats
+
+    X = np.asarray(engine.stats.data[0])
+    for b in range(0, 40, 8):
+        # both stop when no step exceeds 1e-9 (1 + max|theta|): the optima agree to ~1e-8
+        want = engine.with_stats(sample_stats([X[idx[b]]])).fit(start=theta).theta
+        assert_allclose(res.draws[b, :theta.size], want, rtol=0, atol=1e-7)
+    two = bs.bootstrap_engine(engine, theta, indices=[idx[:40]], jackknife=False, n_jobs=2)
+    assert_allclose(res.draws, two.draws, rtol=0, atol=0)

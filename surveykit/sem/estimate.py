@@ -62,7 +62,6 @@ from scipy.linalg.blas import dger as _dger
 from scipy.linalg.lapack import dposv as _dposv
 from scipy.linalg.lapack import dpotrf as _dpotrf
 from scipy.linalg.lapack import dpotri as _dpotri
-from scipy.linalg.lapack import dtrtri as _dtrtri
 
 from surveykit.errors import NotPositiveDefiniteWarning
 from surveykit.sem.constraints import Expression, jacobian, linear_constraints
@@ -761,9 +760,9 @@ class RefitSolver:
         dF/dA = 2 G' R C_p - 2 G' Sigma^{-1} d nu',   dF/dS = G' R G,   dF/dm = -2 G' Sigma^{-1} d
 
     (``G = F B``, ``C_p`` the observed rows of ``C = B S B'``, ``R`` and ``d``
-    as in :mod:`surveykit.sem.hessian`), only at the free elements, with
-    ``B = (I - A)^{-1}`` by one triangular inversion in a topological order
-    of the path diagram.  The stopping rule is that of :meth:`MLEngine.fit`.
+    as in :mod:`surveykit.sem.hessian`), only at the free elements (of
+    ``C_p`` only the columns of the factors and predictors with free paths).
+    The stopping rule is that of :meth:`MLEngine.fit`.
     :meth:`fit` returns ``None`` when the iterations do not settle (the
     caller then runs :meth:`MLEngine.fit`); models with nonlinear or
     inequality constraints or fixed exogenous covariates are not handled
@@ -811,27 +810,11 @@ class RefitSolver:
             cols = pt.free[gi.rows][fr] - 1
             a, s, m = kind == 0, kind == 1, kind == 2
             sfac = np.where(i[s] == j[s], 1.0, 2.0)
-            order = _topological_order(model, g)
-            perm = None
-            if order is not None:
-                fwd = (order[:, None] * n + order[None, :]).ravel()
-                back = np.empty_like(fwd)
-                back[fwd] = np.arange(n * n)
-                perm = (fwd, back)
-            self.groups.append((g, i[a], j[a], cols[a], i[a] * n + j[a], cols[s],
-                                i[s] * n + j[s], sfac, i[m], cols[m], perm))
+            uj, ajk = np.unique(j[a], return_inverse=True)
+            self.groups.append((g, i[a], j[a], uj, ajk.ravel(),
+                                np.concatenate([cols[a], cols[s], cols[m]]),
+                                i[s] * n + j[s], sfac, i[m]))
         self.p, self.n = p, n
-
-    def _inverse(self, A, perm):
-        if perm is None:
-            return np.linalg.inv(np.eye(self.n) - A)
-        # nodes in an order where every path points forward: I - A is unit
-        # lower triangular there and its inverse is one dtrtri
-        fwd, back = perm
-        n = self.n
-        T = -A.ravel().take(fwd).reshape(n, n)
-        T.flat[:: n + 1] = 1.0
-        return _dtrtri(T, lower=1, unitdiag=1)[0].ravel().take(back).reshape(n, n)
 
     def _evaluate(self, theta, means, covs):
         eng = self.engine
@@ -841,10 +824,10 @@ class RefitSolver:
         ms = eng.pt.meanstructure
         F = 0.0
         grad = np.zeros(eng.q)
-        for (g, ai, aj, ca, aflat, cs, sflat, sfac, mi, cm, order), w in zip(
+        for (g, ai, aj, uj, ajk, cols, sflat, sfac, mi), w in zip(
                 self.groups, eng.weights, strict=True):
             A, S, mvec = model.matrices(x, g)
-            B = self._inverse(A, order)
+            B = model.inverse(A, g)
             G = B[:p]
             GS = G @ S
             Sigma = GS @ G.T
@@ -856,27 +839,28 @@ class RefitSolver:
             Sinv.flat[:: p + 1] *= 0.5
             Ssam = covs[g]
             Fg = 2.0 * np.log(chol.diagonal()).sum() + (Ssam * Sinv).sum()
-            Q = G.T @ Sinv                      # n x p
+            R = Sinv - (Sinv @ Ssam) @ Sinv
             if ms:
                 nu = B @ mvec
                 d = means[g] - nu[:p]
                 Sd = Sinv @ d
                 Fg += d @ Sd
-                GR = Q - (Q @ Ssam) @ Sinv - np.outer(G.T @ Sd, Sd)
-            else:
-                GR = Q - (Q @ Ssam) @ Sinv      # G' R
+                R -= np.outer(Sd, Sd)
+                Gd = G.T @ Sd
+            GR = G.T @ R                        # n x p
             F += w * Fg
-            GRG = GR @ G                       # dF/dS
-            if ca.size:
-                ga = 2.0 * (GR @ (GS @ B.T)).ravel().take(aflat)   # dF/dA = 2 G'R C_p
-                if ms:
-                    ga -= 2.0 * (G.T @ Sd)[ai] * nu[aj]
-                grad += w * np.bincount(ca, weights=ga, minlength=eng.q)
-            if cs.size:
-                gs = sfac * GRG.ravel().take(sflat)
-                grad += w * np.bincount(cs, weights=gs, minlength=eng.q)
-            if ms and cm.size:
-                grad += w * np.bincount(cm, weights=-2.0 * (G.T @ Sd)[mi], minlength=eng.q)
+            # dF/dA = 2 G'R C_p at the free elements: only the columns j of
+            # free A elements (the factors and predictors) of C_p = G S B' are needed
+            ga = 2.0 * (GR[ai] * (GS @ B[uj].T)[:, ajk].T).sum(axis=1)
+            gs = sfac * (GR @ G).ravel().take(sflat)           # dF/dS
+            if ms:
+                ga -= 2.0 * Gd[ai] * nu[aj]
+                gm = -2.0 * Gd[mi]
+                grad += w * np.bincount(cols, weights=np.concatenate([ga, gs, gm]),
+                                        minlength=eng.q)
+            else:
+                grad += w * np.bincount(cols, weights=np.concatenate([ga, gs]),
+                                        minlength=eng.q)
         return F, grad
 
     def fit(self, groups, *, tol: float = 1e-9, max_iter: int = 200) -> np.ndarray | None:
@@ -937,26 +921,6 @@ class RefitSolver:
                 _dger(1.0, u, s, a=Hf, overwrite_a=1)
                 _dger(1.0, s, u, a=Hf, overwrite_a=1)
         return None
-
-
-def _topological_order(model, g: int):
-    """Nodes ordered so that every directed path runs forward (``None`` with a cycle)."""
-    gi = model.groups[g]
-    if model._depth[g] is None:
-        return None
-    a = gi.kind == 0
-    src, dst = gi.j[a], gi.i[a]           # A[i, j]: an effect of j on i
-    indeg = np.zeros(model.n, int)
-    np.add.at(indeg, dst, 1)
-    order, ready = [], [k for k in range(model.n) if indeg[k] == 0]
-    while ready:
-        k = ready.pop(0)
-        order.append(k)
-        for t in dst[src == k]:
-            indeg[t] -= 1
-            if indeg[t] == 0:
-                ready.append(int(t))
-    return np.array(order) if len(order) == model.n else None
 
 
 def _restore_engine(pt, stats, constraint_basis, ceq, eq_rank) -> MLEngine:

@@ -22,6 +22,10 @@ the values are ours and are written to ``generating_model.json``:
    cumulative share of the categories (default a mild agreement skew) and
    δ_item ~ U(−0.15, 0.15).
 
+λ and δ depend only on the item id and ``measurement_seed``, so clusters
+simulated with different seeds and paths still share one measurement model,
+as the GUM model's claim (one mechanism, different path strengths) has it.
+
 Profile items (year founded, employees, ownership, export share, …) are drawn
 from simple distributions tied to the latent scores where it is natural (the
 export share rises with GVC insertion).  Field noise (``mess``) only rewrites
@@ -33,6 +37,7 @@ full-width digits, "4.0", "4分", ticks in the form's boxes — or blanks them
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,7 +160,8 @@ def parse_path_overrides(specs: Mapping[str, float] | list[str] | None) -> dict[
 def simulate(codebook: Codebook, model: str, n: int, *, seed: int = 0,
              paths: Mapping[tuple[str, str], float] | None = None, mess: float = 0.0,
              exo_cor: float = DEFAULT_EXO_COR, res_cor: float = DEFAULT_RES_COR,
-             default_path: float = DEFAULT_PATH, id_prefix: str | None = None) -> SimulatedSurvey:
+             default_path: float = DEFAULT_PATH, id_prefix: str | None = None,
+             measurement_seed: int = 0) -> SimulatedSurvey:
     """Draw ``n`` simulated firms for a questionnaire from a generating model.
 
     Parameters
@@ -173,6 +179,10 @@ def simulate(codebook: Codebook, model: str, n: int, *, seed: int = 0,
         ``lhs ~ rhs`` paths; others take ``default_path``.
     mess : float
         Share of answers rewritten with field noise (0 to 1).
+    measurement_seed : int
+        Seed of the items' loadings and thresholds, drawn per item id: two
+        samples of the same questionnaire share their measurement model unless
+        given different measurement seeds.
 
     Returns
     -------
@@ -251,12 +261,16 @@ def simulate(codebook: Codebook, model: str, n: int, *, seed: int = 0,
     for lv in latents:
         for iid in indicators[lv]:
             item = codebook.item(iid)
-            lam = float(rng.uniform(*DEFAULT_LOADING_RANGE))
+            # the measurement model belongs to the item, not to the sample: every cluster
+            # answering the same item shares its loading and thresholds
+            item_rng = np.random.default_rng([measurement_seed, zlib.crc32(iid.encode("utf-8"))])
+            lam = float(item_rng.uniform(*DEFAULT_LOADING_RANGE))
+            shift = float(item_rng.uniform(-0.15, 0.15))
             sign = -1.0 if item.reverse else 1.0
             ystar = sign * lam * eta[:, idx[lv]] + rng.normal(0.0, np.sqrt(1 - lam * lam), n)
             k = item.scale.max - item.scale.min + 1
             tau = _norm_ppf(np.linspace(0, 1, k + 1)[1:-1]) if k != 5 else base_tau.copy()
-            tau = tau + rng.uniform(-0.15, 0.15)
+            tau = tau + shift
             truth[iid] = (item.scale.min + np.searchsorted(tau, ystar)).astype(float)
             load_out[iid] = {"factor": lv, "loading_std": sign * lam, "reverse_keyed": item.reverse}
             thr_out[iid] = tau.tolist()
@@ -275,7 +289,7 @@ def simulate(codebook: Codebook, model: str, n: int, *, seed: int = 0,
         "note": "SIMULATED DATA drawn by surveykit simulate; not real survey responses.",
         "questionnaire": codebook.id, "version": codebook.version,
         "codebook_sha256": codebook.sha256, "n": n, "seed": seed, "mess": mess,
-        "model_text": model,
+        "model_text": model, "measurement_seed": measurement_seed,
         "latent_order": order, "exogenous": exo, "endogenous": endo,
         "exogenous_correlation": exo_cor, "residual_correlation": res_cor,
         "paths_std": path_values,

@@ -123,7 +123,9 @@ def _read_model(model: str | Path) -> tuple[str, str | None]:
 
 
 def analyze(store: Any, model: str | Path, *, options: AnalysisOptions | None = None,
-            progress: Callable[[str], None] | None = None, **option_values: Any) -> Analysis:
+            progress: Callable[[str], None] | None = None,
+            boot_progress: Callable[[str, int, int], None] | None = None,
+            **option_values: Any) -> Analysis:
     """Run the GUM analysis on the answers in a store.
 
     Parameters
@@ -137,6 +139,8 @@ def analyze(store: Any, model: str | Path, *, options: AnalysisOptions | None = 
         single fields (``estimator="ML"``, ``bootstrap=500``, ``seed=1`` …).
     progress : callable, optional
         Called with a short message before each step.
+    boot_progress : callable, optional
+        ``boot_progress(group, done, total)`` during each bootstrap, e.g. for a progress bar.
 
     Returns
     -------
@@ -180,7 +184,7 @@ def analyze(store: Any, model: str | Path, *, options: AnalysisOptions | None = 
     composites: dict[str, Any] = {}
     for g in groups:
         say(f"{g.id}: measurement, CFA, structural model, composites")
-        per_group[g.id], composites[g.id] = analyse_group(g, model_text, opts)
+        per_group[g.id], composites[g.id] = analyse_group(g, model_text, opts, _bind(boot_progress, g.id))
     labels = {g.id: g.label for g in groups}
     comparison = None
     if len(groups) >= 2:
@@ -195,7 +199,8 @@ def analyze(store: Any, model: str | Path, *, options: AnalysisOptions | None = 
                 n_flagged=sum(g.n_flagged for g in groups),
                 findings=pd.concat([g.findings for g in groups], ignore_index=True),
                 files=pd.concat([g.files for g in groups], ignore_index=True), policy=groups[0].policy)
-            per_group["pooled"], _ = analyse_group(pooled, model_text, opts)
+            per_group["pooled"], _ = analyse_group(pooled, model_text, opts,
+                                                   _bind(boot_progress, "pooled"))
             labels["pooled"] = {"zh": "合并样本", "en": "Pooled sample"}
         say("comparison: invariance ladder and path differences")
         from surveykit.analysis.compare import compare_clusters
@@ -228,6 +233,10 @@ def analyze(store: Any, model: str | Path, *, options: AnalysisOptions | None = 
         results["comparison"] = comparison
     manifest = _manifest(groups, files, model_text, model_path, opts, store, simulated)
     return Analysis(results, manifest, _tables(results))
+
+
+def _bind(callback, name):
+    return None if callback is None else (lambda done, total: callback(name, done, total))
 
 
 def _manifest(groups, files, model_text, model_path, opts, store, simulated) -> dict[str, Any]:

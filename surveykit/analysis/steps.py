@@ -178,6 +178,8 @@ def _fit_sem(model: str, data: pd.DataFrame, options: AnalysisOptions, *, bootst
 
     estimator = "ML" if bootstrap else options.estimator
     n_jobs = (options.workers or os.cpu_count() or 1) if bootstrap and _can_spawn() else 1
+    if bootstrap:
+        kw.setdefault("boot_standardized", True)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = sem(model, data, estimator=estimator, missing=options.missing,
@@ -205,8 +207,12 @@ def cfa_step(model_text: str, items: pd.DataFrame, composites_htmt: dict[str, An
     }, res
 
 
-def structural_step(model_text: str, items: pd.DataFrame, options: AnalysisOptions) -> tuple[dict[str, Any], Any]:
-    """The full structural model: paths, R², indirect effects (bootstrap percentile CIs)."""
+def structural_step(model_text: str, items: pd.DataFrame, options: AnalysisOptions,
+                    boot_progress=None) -> tuple[dict[str, Any], Any]:
+    """The full structural model: paths, R², indirect effects (bootstrap percentile CIs).
+
+    The standardized indirect effects get percentile intervals from the same draws.
+    """
     res, warns = _fit_sem(model_text, items, options)
     est = res.estimates
     paths = est[est["op"] == "~"]
@@ -221,18 +227,24 @@ def structural_step(model_text: str, items: pd.DataFrame, options: AnalysisOptio
     ci_method = "delta method"
     boot = None
     if options.bootstrap and len(defined):
-        boot, bwarns = _fit_sem(model_text, items, options, bootstrap=options.bootstrap)
+        boot, bwarns = _fit_sem(model_text, items, options, bootstrap=options.bootstrap,
+                                progress=boot_progress)
         out["warnings"] += [w for w in bwarns if w not in out["warnings"]]
         defined_boot = boot.estimates[boot.estimates["op"] == ":="].set_index("lhs")
+        std_boot = boot.bootstrap.table(level=1 - options.alpha).set_index("name")
         ci_method = f"bootstrap percentile ({options.bootstrap} draws)"
     out["indirect"] = []
     for r in defined.itertuples():
         lo, hi = r.ci_lower, r.ci_upper
         if boot is not None:
             lo, hi = defined_boot.loc[r.lhs, "ci_lower"], defined_boot.loc[r.lhs, "ci_upper"]
-        out["indirect"].append({"name": r.lhs, "expression": r.rhs, "est": num(r.est), "se": num(r.se),
-                                "pvalue": num(r.pvalue), "ci_lower": num(lo), "ci_upper": num(hi),
-                                "ci_method": ci_method, "std_all": num(r.std_all)})
+        row = {"name": r.lhs, "expression": r.rhs, "est": num(r.est), "se": num(r.se),
+               "pvalue": num(r.pvalue), "ci_lower": num(lo), "ci_upper": num(hi),
+               "ci_method": ci_method, "std_all": num(r.std_all)}
+        if boot is not None and f"std_all:{r.lhs}" in std_boot.index:
+            row["std_ci_lower"] = num(std_boot.loc[f"std_all:{r.lhs}", "perc_lower"])
+            row["std_ci_upper"] = num(std_boot.loc[f"std_all:{r.lhs}", "perc_upper"])
+        out["indirect"].append(row)
     return out, res
 
 
@@ -281,8 +293,8 @@ def free_parameters(model_text: str, items: pd.DataFrame) -> int:
     return build_partable(parse_rows(model_text), data_names=list(items.columns), ngroups=1).nfree
 
 
-def analyse_group(group: GroupData, model_text: str,
-                  options: AnalysisOptions) -> tuple[dict[str, Any], pd.DataFrame]:
+def analyse_group(group: GroupData, model_text: str, options: AnalysisOptions,
+                  boot_progress=None) -> tuple[dict[str, Any], pd.DataFrame]:
     """Every per-cluster step for one cluster (or the pooled sample).
 
     Returns the JSON-ready results and the composite scores (item means).
@@ -347,7 +359,7 @@ def analyse_group(group: GroupData, model_text: str,
         if not cfa_part["converged"]:
             limits.append({"en": "The CFA did not converge; its numbers are not interpretable.",
                            "zh": "验证性因子分析未收敛，其结果不可解释。"})
-        struct, sres = structural_step(model_text, items, options)
+        struct, sres = structural_step(model_text, items, options, boot_progress)
         out["structural"] = struct
         if not struct["converged"]:
             limits.append({"en": "The structural model did not converge; the composite path analysis "

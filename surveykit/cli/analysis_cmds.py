@@ -38,6 +38,8 @@ def analyze(store: str, model: str, out: str, clusters: tuple[str, ...], estimat
     """
     import time
 
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     from surveykit.analysis import AnalysisOptions
     from surveykit.analysis import analyze as run
 
@@ -45,12 +47,29 @@ def analyze(store: str, model: str, out: str, clusters: tuple[str, ...], estimat
     options = AnalysisOptions(estimator=estimator, missing=missing, bootstrap=bootstrap, seed=seed,
                               include_flagged=not exclude_flagged, groups=clusters, pooled=not no_pooled,
                               workers=jobs)
-    result = run(store, model, options=options,
-                 progress=lambda msg: click.echo(f"[{time.perf_counter() - start:6.1f}s] {msg}", err=True))
+    bars = Progress(TextColumn("bootstrap {task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), transient=True, console=_stderr_console())
+    tasks: dict[str, int] = {}
+
+    def on_draws(group: str, done: int, total: int) -> None:
+        if group not in tasks:
+            tasks[group] = bars.add_task(group, total=total)
+        bars.update(tasks[group], completed=done)
+
+    with bars:
+        result = run(store, model, options=options, boot_progress=on_draws,
+                     progress=lambda msg: bars.console.print(f"[{time.perf_counter() - start:6.1f}s] {msg}",
+                                                             markup=False, highlight=False))
     path = result.write(out)
     click.echo(result.summary())
     click.echo(f"wrote {path / 'results.json'}, {path / 'manifest.json'} and {path / 'tables'}/ "
                f"in {time.perf_counter() - start:.1f} s")
+
+
+def _stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True)
 
 
 @click.command()

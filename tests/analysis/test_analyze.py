@@ -53,6 +53,7 @@ def test_bundle_has_every_step(result):
         ind = g["structural"]["indirect"][0]
         assert ind["name"] == "POLICY_LEARN_TECH" and ind["ci_method"].startswith("bootstrap")
         assert ind["ci_lower"] < ind["est"] < ind["ci_upper"]
+        assert ind["std_ci_lower"] < ind["std_all"] < ind["std_ci_upper"]
         assert {m["path"] for m in g["moderation"]} == {"UP_TECH ~ LEARN"}
         assert {(m["x"], m["m"], m["y"]) for m in g["mediation"]} == {("POLICY", "LEARN", "UP_TECH")}
         assert set(g["composite"]) == {"ols_hc3", "sur", "3sls"}

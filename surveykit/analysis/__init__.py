@@ -64,12 +64,15 @@ class Analysis:
         results.update(scope="cluster", groups=[gid], per_group={gid: self.results["per_group"][gid]},
                        group_labels={gid: self.results["group_labels"][gid]})
         results.pop("comparison", None)
+        results["items"] = {iid: {**meta, "text": {gid: meta["text"][gid]}}
+                            for iid, meta in self.results["items"].items()}
         manifest = dict(self.manifest)
         manifest["inputs"] = [i for i in self.manifest["inputs"] if i.get("codebook") == gid]
         manifest["codebooks"] = [c for c in self.manifest["codebooks"] if c["id"] == gid]
         opts = dict(manifest["options"])
         opts.update(groups=[gid], pooled=False)
         manifest["options"] = opts
+        results["options"] = opts
         tables = {k: v for k, v in self.tables.items() if k.startswith(gid + "_")}
         return Analysis(results, manifest, tables)
 

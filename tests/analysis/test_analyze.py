@@ -104,7 +104,10 @@ def test_rerun_refuses_a_changed_input(result, tmp_path):
         rerun(out / "manifest.json")
 
 
-def test_single_cluster_subset(result):
+def test_single_cluster_subset_reruns_to_the_same_numbers(result, tmp_path):
     sub = result.subset("mini_b")
     assert sub.results["scope"] == "cluster" and list(sub.results["per_group"]) == ["mini_b"]
     assert all(i["codebook"] == "mini_b" for i in sub.manifest["inputs"])
+    out = sub.write(tmp_path / "mini_b")
+    report = rerun(out / "manifest.json")
+    assert report.ok, report.summary()

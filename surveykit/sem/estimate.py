@@ -811,9 +811,13 @@ class RefitSolver:
             a, s, m = kind == 0, kind == 1, kind == 2
             sfac = np.where(i[s] == j[s], 1.0, 2.0)
             uj, ajk = np.unique(j[a], return_inverse=True)
+            # no path starts at an observed variable (free or fixed): B is
+            # [[I, Lambda (I - Beta)^-1], [0, (I - Beta)^-1]] and every product
+            # below shrinks to the factor dimension
+            latent = not np.any((gi.kind == 0) & (gi.j < p))
             self.groups.append((g, i[a], j[a], uj, ajk.ravel(),
                                 np.concatenate([cols[a], cols[s], cols[m]]),
-                                i[s] * n + j[s], sfac, i[m]))
+                                i[s] * n + j[s], sfac, i[m], latent))
         self.p, self.n = p, n
 
     def _evaluate(self, theta, means, covs):
@@ -824,13 +828,19 @@ class RefitSolver:
         ms = eng.pt.meanstructure
         F = 0.0
         grad = np.zeros(eng.q)
-        for (g, ai, aj, uj, ajk, cols, sflat, sfac, mi), w in zip(
+        for (g, ai, aj, uj, ajk, cols, sflat, sfac, mi, latent), w in zip(
                 self.groups, eng.weights, strict=True):
             A, S, mvec = model.matrices(x, g)
-            B = model.inverse(A, g)
-            G = B[:p]
-            GS = G @ S
-            Sigma = GS @ G.T
+            if latent:
+                Bl = np.linalg.inv(np.eye(self.n - p) - A[p:, p:])
+                L = A[:p, p:] @ Bl                  # G = [I, L]
+                GS = S[:p] + L @ S[p:]
+                Sigma = GS[:, :p] + GS[:, p:] @ L.T
+            else:
+                B = model.inverse(A, g)
+                G = B[:p]
+                GS = G @ S
+                Sigma = GS @ G.T
             chol, info = _dpotrf(Sigma, lower=False)
             if info != 0:
                 return np.inf, None
@@ -841,18 +851,29 @@ class RefitSolver:
             Fg = 2.0 * np.log(chol.diagonal()).sum() + (Ssam * Sinv).sum()
             R = Sinv - (Sinv @ Ssam) @ Sinv
             if ms:
-                nu = B @ mvec
+                if latent:
+                    nu_l = Bl @ mvec[p:]
+                    nu = np.concatenate([mvec[:p] + L @ mvec[p:], nu_l])
+                else:
+                    nu = B @ mvec
                 d = means[g] - nu[:p]
                 Sd = Sinv @ d
                 Fg += d @ Sd
                 R -= np.outer(Sd, Sd)
-                Gd = G.T @ Sd
-            GR = G.T @ R                        # n x p
+                Gd = np.concatenate([Sd, L.T @ Sd]) if latent else G.T @ Sd
             F += w * Fg
             # dF/dA = 2 G'R C_p at the free elements: only the columns j of
             # free A elements (the factors and predictors) of C_p = G S B' are needed
-            ga = 2.0 * (GR[ai] * (GS @ B[uj].T)[:, ajk].T).sum(axis=1)
-            gs = sfac * (GR @ G).ravel().take(sflat)           # dF/dS
+            if latent:
+                GR = np.vstack([R, L.T @ R])    # n x p
+                Cj = GS[:, p:] @ Bl[uj - p].T
+                GRG = np.hstack([GR, GR @ L])
+            else:
+                GR = G.T @ R
+                Cj = GS @ B[uj].T
+                GRG = GR @ G
+            ga = 2.0 * (GR[ai] * Cj[:, ajk].T).sum(axis=1)
+            gs = sfac * GRG.ravel().take(sflat)                # dF/dS
             if ms:
                 ga -= 2.0 * Gd[ai] * nu[aj]
                 gm = -2.0 * Gd[mi]

@@ -118,8 +118,13 @@ def casewise_scores(X: np.ndarray, mu: np.ndarray, sigma: np.ndarray,
     return np.hstack([z, sc]) if meanstructure else sc
 
 
-def h1_expected_information(sigma: np.ndarray, meanstructure: bool) -> np.ndarray:
+def h1_expected_information(sigma: np.ndarray, meanstructure: bool,
+                            select: np.ndarray | None = None) -> np.ndarray:
     """Unit expected information of the saturated normal model at ``Sigma``.
+
+    ``select`` (positions in ``[mu; vech Sigma]``, or in ``vech Sigma`` without
+    a mean structure) returns only those rows and columns, without forming the
+    rest.
 
     Notes
     -----
@@ -131,6 +136,20 @@ def h1_expected_information(sigma: np.ndarray, meanstructure: bool) -> np.ndarra
     p = sigma.shape[0]
     sinv = np.linalg.inv(sigma)
     rows, cols = vech_indices(p)
+    if select is not None:
+        select = np.asarray(select, dtype=int)
+        off = p if meanstructure else 0
+        is_mu = select < off
+        mu_pos, v_pos = select[is_mu], select[~is_mu] - off
+        r, c = rows[v_pos], cols[v_pos]
+        a = (sinv[np.ix_(r, r)] * sinv[np.ix_(c, c)] + sinv[np.ix_(r, c)] * sinv[np.ix_(c, r)])
+        w = np.where(r == c, 1.0, 2.0)
+        a *= 0.5 * np.outer(w, w) / 2.0
+        out = np.zeros((select.size, select.size))
+        mi, vi = np.flatnonzero(is_mu), np.flatnonzero(~is_mu)
+        out[np.ix_(mi, mi)] = sinv[np.ix_(mu_pos, mu_pos)]
+        out[np.ix_(vi, vi)] = a
+        return out
     a = (sinv[np.ix_(rows, rows)] * sinv[np.ix_(cols, cols)]
          + sinv[np.ix_(rows, cols)] * sinv[np.ix_(cols, rows)])
     w = np.where(rows == cols, 1.0, 2.0)
@@ -318,6 +337,15 @@ def _h1_unstructured_trace(X: np.ndarray, ybar: np.ndarray, S: np.ndarray,
     n, p = X.shape
     rows, cols = vech_indices(p)
     Yc = X - ybar
+    if not x_index:
+        # A1 = blockdiag(S^-1, D'(S^-1 x S^-1)D / 2) at S and the casewise moments
+        # (y_i, vech(y_i y_i')) centred: tr(A1 Gamma) = mean_i q_i [with means]
+        # + mean_i tr(S^-1 M_i S^-1 M_i) / 2 with M_i = yc_i yc_i' - S, which is
+        # (q_i^2 - 2 q_i + p) / 2 for q_i = yc_i' S^-1 yc_i: O(n p^2) instead
+        # of forming the p(p+1)/2-square Gamma
+        q = np.einsum("ij,ij->i", Yc @ np.linalg.inv(S), Yc)
+        out = 0.5 * float(np.mean(q * q - 2.0 * q + p))
+        return out + float(np.mean(q)) if meanstructure else out
     if x_index:
         xi = list(x_index)
         yi = [j for j in range(p) if j not in set(xi)]
@@ -453,8 +481,8 @@ def mlr(model: MomentModel, data: Sequence[np.ndarray], *, df: int,
         m = mu if ms else ybar
         B1 = casewise_scores(X, m, sigma, ms)
         B1[:, ~_moment_mask(X.shape[1], xi, ms)] = 0.0  # fixed covariate moments
-        B1 = B1.T @ B1 / ng
-        B0 = delta.T @ B1 @ delta
+        SD = B1 @ delta  # casewise scores of the parameters: Delta' B1 Delta = SD'SD / n
+        B0 = SD.T @ SD / ng
         meat += fg * B0
         # saturated model at the sample moments: first-order and expected information
         h1_trace = _h1_unstructured_trace(X, ybar, S, xi, ms)
@@ -480,9 +508,11 @@ def mlr(model: MomentModel, data: Sequence[np.ndarray], *, df: int,
         Db[off + diag_pos, (py if ms else 0) + np.arange(py)] = 1.0
         Bb = casewise_scores(X, ybar, D, ms)
         Bb[:, ~_moment_mask(p, xi, ms)] = 0.0
-        Bb = Bb.T @ Bb / ng
-        B0b = Db.T @ Bb @ Db
-        Hb = Db.T @ h1_expected_information(D, ms) @ Db
+        # Db picks one moment per column: Db' Bb Db and Db' A1 Db are selections
+        pick = np.argmax(Db, axis=0)
+        SDb = Bb[:, pick]
+        B0b = SDb.T @ SDb / ng
+        Hb = h1_expected_information(D, ms, select=pick)
         # per-group baseline weights enter through f_g in the joint Hessian, which
         # is block diagonal over groups: the group's inverse block is (f_g Hb)^{-1}
         base_trace += h1_trace - np.sum(B0b * np.linalg.inv(Hb).T)

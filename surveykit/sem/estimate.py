@@ -815,10 +815,22 @@ class RefitSolver:
             # [[I, Lambda (I - Beta)^-1], [0, (I - Beta)^-1]] and every product
             # below shrinks to the factor dimension
             latent = not np.any((gi.kind == 0) & (gi.j < p))
+            kb = -1
+            if latent:
+                # (I - Beta)^-1 = I + Beta + ... + Beta^k for a recursive model
+                pa = (gi.kind == 0) & (gi.i >= p)
+                P = np.zeros((n - p, n - p), bool)
+                P[gi.i[pa] - p, gi.j[pa] - p] = True
+                k, Q = 0, P.copy()
+                while Q.any() and k <= n:
+                    k += 1
+                    Q = (Q.astype(int) @ P.astype(int)) > 0
+                kb = k if k <= n else -1            # -1: a cycle, invert
             self.groups.append((g, i[a], j[a], uj, ajk.ravel(),
                                 np.concatenate([cols[a], cols[s], cols[m]]),
-                                i[s] * n + j[s], sfac, i[m], latent))
+                                i[s] * n + j[s], sfac, i[m], kb, latent))
         self.p, self.n = p, n
+        self._eye_l = np.eye(n - p)
 
     def _evaluate(self, theta, means, covs):
         eng = self.engine
@@ -828,11 +840,19 @@ class RefitSolver:
         ms = eng.pt.meanstructure
         F = 0.0
         grad = np.zeros(eng.q)
-        for (g, ai, aj, uj, ajk, cols, sflat, sfac, mi, latent), w in zip(
+        for (g, ai, aj, uj, ajk, cols, sflat, sfac, mi, kb, latent), w in zip(
                 self.groups, eng.weights, strict=True):
             A, S, mvec = model.matrices(x, g)
             if latent:
-                Bl = np.linalg.inv(np.eye(self.n - p) - A[p:, p:])
+                Beta = A[p:, p:]
+                if kb < 0:
+                    Bl = np.linalg.inv(self._eye_l - Beta)
+                else:
+                    Bl = self._eye_l + Beta
+                    Pw = Beta
+                    for _ in range(1, kb):
+                        Pw = Pw @ Beta
+                        Bl += Pw
                 L = A[:p, p:] @ Bl                  # G = [I, L]
                 GS = S[:p] + L @ S[p:]
                 Sigma = GS[:, :p] + GS[:, p:] @ L.T

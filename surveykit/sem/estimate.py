@@ -42,7 +42,13 @@ Internals for other modules (robust standard errors, bootstrap, FIML)
     (linearised) constraints; ``engine.npar`` lavaan's ``npar``;
     ``engine.defined(theta)`` and ``engine.defined_jacobian(theta)`` for
     ``:=`` parameters; everything uses analytic gradients and the
-    expected information.
+    expected information; ``engine.moment_gradient(theta, [(dSigma, dmu)])``
+    maps derivatives with respect to the implied moments to ``theta``
+    (``Delta' d`` without forming ``Delta``; FIML uses it).
+:class:`RefitSolver`
+    ``RefitSolver(engine, theta).fit(groups)``: the ML estimate on resampled
+    per-group arrays by BFGS from ``theta`` (the bootstrap's inner loop for
+    large models), ``None`` when it does not settle.
 :class:`EngineMoments`
     ``EngineMoments(engine, theta)``: ``x``, ``meanstructure``, ``ceq``,
     ``implied(x)``, ``jacobian(x)`` (the ``MomentModel`` protocol of

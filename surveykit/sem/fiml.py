@@ -12,7 +12,12 @@ with ``ybar_p`` and ``C_p`` the mean and (divide-by-n) covariance of the
 pattern's observed values.  The saturated (h1) moments are estimated by EM as
 lavaan does (same start, same stopping rule), so χ² = 2 (log L_h1 - log L_h0)
 matches lavaan's.  Standard errors come from the observed information (the
-Hessian of log L), lavaan's default for ``missing = "ml"``.  Under
+Hessian of log L, by central differences of the analytic gradient), lavaan's
+default for ``missing = "ml"``; the gradient is ``Delta' d`` computed from the
+model matrices (:meth:`~surveykit.sem.estimate.MLEngine.moment_gradient`), one
+Cholesky factor per pattern serving the log-likelihood and its gradient.  The
+observed information of the saturated model, which the robust statistics
+need, is in closed form (:func:`_h1_observed_information`).  Under
 ``estimator="MLR"`` the sandwich uses the casewise observed-data scores, the
 χ² is scaled as lavaan's ``yuan.bentler.mplus``, and the robust CFI, TLI and
 RMSEA are lavaan's FIML-corrected ones (:func:`_fiml_corrected`).

@@ -11,7 +11,7 @@ shipped to the workers (:class:`~surveykit.sem.estimate.RefitSolver`: one
 gradient per iteration, about 20 per draw for the 122-parameter GUM model);
 smaller models, and draws where BFGS does not settle, use
 :meth:`~surveykit.sem.estimate.MLEngine.fit` (Fisher scoring, then Newton
-steps).  Both stop at the same rule, so the draws agree to about 1e-9.
+steps).  The two agree to about 2e-8 (see ``RefitSolver.fit``).
 
 Reproducibility does not depend on the number of workers: the row indices of
 every draw are generated up front in the parent process from

@@ -910,11 +910,15 @@ class RefitSolver:
                                         minlength=eng.q)
         return F, grad
 
-    def fit(self, groups, *, tol: float = 1e-9, max_iter: int = 200) -> np.ndarray | None:
+    def fit(self, groups, *, tol: float = 1e-8, max_iter: int = 200) -> np.ndarray | None:
         """The ML estimate on the per-group ``N_g x p`` arrays ``groups``, or ``None``.
 
-        Stops when a step changes no parameter by more than
-        ``tol * (1 + max|theta|)``, as :meth:`MLEngine.fit` does.
+        Stops when a full quasi-Newton step changes no parameter by more than
+        ``tol * (1 + max|theta|)`` (the rule of :meth:`MLEngine.fit`, whose
+        ``tol`` is 1e-9).  BFGS converges superlinearly, so the estimates then
+        agree with :meth:`MLEngine.fit` to about 2e-8 (GUM model), far below
+        the Monte Carlo error of any bootstrap interval, at two gradients
+        fewer per draw than with 1e-9.
         """
         if not self.usable:
             return None

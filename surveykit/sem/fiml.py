@@ -431,19 +431,34 @@ def _fiml_corrected(pats, h1, implied, deltas, base, Wm, Jm, ceq, df, dfb, versi
     ns = np.array([pt.n for pt in pats], dtype=float)
     N = ns.sum()
     f = ns / N
+    K = [W.shape[0] for W in Wm]
     Wmi = [np.linalg.inv(W) for W in Wm]
-    Wm_all = block_diag(*[fg * W for fg, W in zip(f, Wm, strict=True)])
-    Wmi_all = block_diag(*[W / fg for fg, W in zip(f, Wmi, strict=True)])
-    Wc_all = block_diag(*[fg * h1_expected_information(s1, True) for fg, (_, s1) in zip(f, h1, strict=True)])
-    G_all = block_diag(*[Wi @ J @ Wi / fg for fg, Wi, J in zip(f, Wmi, Jm, strict=True)])
+    Wc = [h1_expected_information(s1, True) for _, s1 in h1]
+    if version == "V3":
+        WcWi = [C @ Wi for C, Wi in zip(Wc, Wmi, strict=True)]
+        base_tr = sum(float(np.sum(A * (J @ Wi).T))
+                      for A, J, Wi in zip(WcWi, Jm, Wmi, strict=True))
+    else:
+        base_tr = sum(float(np.sum(C * Wi)) for C, Wi in zip(Wc, Wmi, strict=True))
 
     def k_of(delta_all, cons):
-        E = delta_all.T @ Wm_all @ delta_all
+        # With X = Wm Delta and P = X E^-1 X' (E = Delta' Wm Delta), U = Wm - P and
+        # Wm^-1 X = Delta turn the traces into K x K products of the groups'
+        # blocks and q x q ones (block diagonal over groups, weights f_g):
+        #   V6: tr(Wc Wm^-1 U Wm^-1) = tr(Wc Wm^-1) - tr(E^-1 Delta' Wc Delta)
+        #   V3: tr(U Wm^-1 Wc Wm^-1 U G), G = Wm^-1 J Wm^-1,
+        #       = tr(Wc Wm^-1 J Wm^-1) - 2 tr(E^-1 Delta' Wc Wm^-1 J Delta)
+        #         + tr(E^-1 Delta' Wc Delta E^-1 Delta' J Delta)
+        parts = np.split(delta_all, np.cumsum(K)[:-1])
+        E = sum(fg * D.T @ W @ D for fg, D, W in zip(f, parts, Wm, strict=True))
         Einv = constrained_inverse(E, cons)
-        U = Wm_all - Wm_all @ delta_all @ Einv @ delta_all.T @ Wm_all
-        if version == "V3":
-            return float(np.trace(U @ Wmi_all @ Wc_all @ Wmi_all @ U @ G_all))
-        return float(np.trace(Wc_all @ Wmi_all @ U @ Wmi_all))
+        C = sum(fg * D.T @ (Cg @ D) for fg, D, Cg in zip(f, parts, Wc, strict=True))
+        if version != "V3":
+            return base_tr - float(np.sum(Einv * C.T))
+        JD = [J @ D for J, D in zip(Jm, parts, strict=True)]
+        A = sum(fg * (D.T @ Q) @ JDg for fg, D, Q, JDg in zip(f, parts, WcWi, JD, strict=True))
+        B = sum(fg * D.T @ JDg for fg, D, JDg in zip(f, parts, JD, strict=True))
+        return base_tr - 2.0 * float(np.sum(Einv * A.T)) + float(np.sum((Einv @ C) * (Einv @ B).T))
 
     XX3 = sum(n * _ml_discrepancy(s1, mu1, S, m) for n, (mu1, s1), (S, m)
               in zip(ns, h1, implied, strict=True))

@@ -222,9 +222,11 @@ def bootstrap_draws(statistic: Statistic, data: Sequence[np.ndarray], *, n_boot:
         ctx = _worker_context(mp)
         # n_jobs - 1 worker processes plus this one.  This process refits chunks
         # from the back while the workers start; a worker gets a chunk from the
-        # front only once it is up (its readiness probe has returned) and has
-        # no more than one chunk queued, so no chunk waits on a starting worker
-        # and the last chunks are never stuck behind a slow one.
+        # front only once it is up (its readiness probe has returned), and then
+        # keeps one chunk queued behind the one it refits (handed out between
+        # this process's own chunks, so a worker never idles waiting for it);
+        # no chunk waits on a starting worker and at most one is stuck behind a
+        # slow worker at the end.
         pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx,
                                    initializer=_init_worker, initargs=(statistic, data))
         probes = {pool.submit(_ready) for _ in range(n_workers)}
@@ -238,7 +240,7 @@ def bootstrap_draws(statistic: Statistic, data: Sequence[np.ndarray], *, n_boot:
             for fut in [f for f in running if f.done()]:
                 record(*fut.result())
                 del running[fut]
-            while len(running) < ready and front <= back:
+            while len(running) < 2 * ready and front <= back:
                 s, idx = chunks[front]
                 running[pool.submit(_run_chunk, s, idx)] = s
                 front += 1

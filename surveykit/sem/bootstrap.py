@@ -449,10 +449,10 @@ class EngineRefit:
         self.theta = np.asarray(theta, dtype=float)
         self.extra = extra
         # BFGS refits (RefitSolver) for large models, where a Hessian costs more
-        # than a dozen gradients (GUM model, 122 parameters: 3.4 vs 8.9 ms per
-        # draw); Fisher scoring and Newton steps for small ones (PoliticalDemocracy,
-        # 31 parameters: 1.0 vs 1.2 ms).  The rule depends on the model only, so
-        # the draws are reproducible.
+        # than a dozen gradients (GUM model, 122 parameters, Ningbo example: 2.0 vs
+        # 4.1 ms CPU per draw); Fisher scoring and Newton steps for small ones
+        # (PoliticalDemocracy, 31 parameters: 1.0 vs 1.2 ms).  The rule depends on
+        # the model only, so the draws are reproducible.
         self.solver = RefitSolver(engine, self.theta) if engine.q >= _BFGS_MIN_PARAMS else None
         # computed here, once, and shipped to the workers: every process refits
         # with the same initial matrix, so draws do not depend on n_jobs

@@ -768,7 +768,7 @@ class RefitSolver:
     (``G = F B``, ``C_p`` the observed rows of ``C = B S B'``, ``R`` and ``d``
     as in :mod:`surveykit.sem.hessian`), only at the free elements (of
     ``C_p`` only the columns of the factors and predictors with free paths).
-    The stopping rule is that of :meth:`MLEngine.fit`.
+    The stopping rule is that of :meth:`MLEngine.fit` at a tolerance of 1e-8.
     :meth:`fit` returns ``None`` when the iterations do not settle (the
     caller then runs :meth:`MLEngine.fit`); models with nonlinear or
     inequality constraints or fixed exogenous covariates are not handled

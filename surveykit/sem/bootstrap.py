@@ -292,6 +292,25 @@ def _norm_inter(t: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return out
 
 
+def _norm_inter_columns(T: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """:func:`_norm_inter` for every column of the sorted ``T`` (``alpha``: one row per column)."""
+    from scipy.special import ndtri
+
+    R = T.shape[0]
+    cols = np.arange(T.shape[1])[:, None]
+    rk = (R + 1) * alpha
+    with np.errstate(invalid="ignore"):  # NaN levels (no spread): replaced by the caller
+        kk = np.trunc(rk).astype(int)
+    t_lo = T[np.clip(kk - 1, 0, R - 1), cols]
+    t_hi = T[np.clip(kk, 0, R - 1), cols]
+    first, last = T[0][:, None], T[-1][:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z, z1, z2 = ndtri(alpha), ndtri(kk / (R + 1)), ndtri((kk + 1) / (R + 1))
+        inter = t_lo + (z - z1) / (z2 - z1) * (t_hi - t_lo)
+    exact = np.where((kk > 0) & (kk <= R), t_lo, np.where(kk <= 0, first, last))
+    return np.where(kk == rk, exact, np.where(kk <= 0, first, np.where(kk >= R, last, inter)))
+
+
 def percentile_interval(draws: np.ndarray, level: float = 0.95) -> tuple[float, float]:
     """Percentile interval with the order statistics interpolated as lavaan and ``boot`` do.
 
@@ -387,20 +406,39 @@ class BootstrapResult:
             return np.zeros(len(self.names))
         return jackknife_acceleration(self.jackknife)
 
-    def ci(self, kind: str = "perc", level: float = 0.95) -> np.ndarray:
-        """``(k, 2)`` intervals: ``kind`` is ``"perc"``, ``"bc"`` (lavaan's ``"bca.simple"``) or ``"bca"``."""
+    @cached_property
+    def _sorted(self) -> np.ndarray:
+        """The successful draws, each column sorted."""
         ok = np.isfinite(self.draws).all(axis=1)
-        D = self.draws[ok]
-        out = np.empty((len(self.names), 2))
-        for j in range(len(self.names)):
-            if kind == "perc":
-                out[j] = percentile_interval(D[:, j], level)
-            elif kind in ("bc", "bca.simple"):
-                out[j] = bc_interval(D[:, j], self.estimate[j], level)
-            elif kind == "bca":
-                out[j] = bca_interval(D[:, j], self.estimate[j], float(self.acceleration[j]), level)
-            else:
-                raise ValueError(f"kind ({kind!r}) must be one of 'perc', 'bc', 'bca'.")
+        return np.sort(self.draws[ok], axis=0)
+
+    def ci(self, kind: str = "perc", level: float = 0.95) -> np.ndarray:
+        """``(k, 2)`` intervals: ``kind`` is ``"perc"``, ``"bc"`` (lavaan's ``"bca.simple"``) or ``"bca"``.
+
+        All statistics at once, with the same values as :func:`percentile_interval`,
+        :func:`bc_interval` and :func:`bca_interval` column by column.
+        """
+        from scipy.special import ndtr, ndtri
+
+        if kind not in ("perc", "bc", "bca.simple", "bca"):
+            raise ValueError(f"kind ({kind!r}) must be one of 'perc', 'bc', 'bca'.")
+        T = self._sorted
+        R, k = T.shape
+        if R == 0:
+            return np.full((k, 2), np.nan)
+        a = (1 - level) / 2
+        if kind == "perc":
+            return _norm_inter_columns(T, np.tile([a, 1 - a], (k, 1)))
+        acc = self.acceleration if kind == "bca" else np.zeros(k)
+        est = np.asarray(self.estimate, dtype=float)
+        z = ndtri(np.array([a, 1 - a]))
+        with np.errstate(invalid="ignore", divide="ignore"):  # an estimate beyond every draw
+            w = ndtri(np.sum(T < est, axis=0) / R)
+            wz = w[:, None] + z[None, :]
+            adj = ndtr(w[:, None] + wz / (1 - acc[:, None] * wz))
+        out = _norm_inter_columns(T, adj)
+        flat = (R < 2) | (np.var(T, axis=0) == 0)
+        out[flat] = est[flat, None]
         return out
 
     def table(self, level: float = 0.95):

@@ -350,3 +350,26 @@ def test_refit_gradient_matches_the_engine(name, kw, latent):
                 zip(engine.weights, engine.stats.logdet, engine.stats.cov, strict=True))
     assert_allclose(F - const, F_ref, rtol=1e-12)
     assert_allclose(grad, grad_ref, rtol=0, atol=1e-12 * max(1.0, np.abs(grad_ref).max()))
+
+
+def test_vectorised_intervals_equal_the_one_column_functions():
+    from surveykit.sem.bootstrap import bca_interval
+
+    rng = np.random.default_rng(4)
+    draws = rng.gamma(2.0, size=(199, 6))
+    draws[:, 1] = np.round(draws[:, 1], 1)         # ties
+    draws[:, 2] = 3.0                              # no spread
+    draws[7, 3] = np.nan                           # a failed draw
+    est = np.array([2.0, 1.9, 3.0, 2.2, 0.4, 6.0])  # estimates in the middle and the tails
+    res = BootstrapResult([f"s{j}" for j in range(6)], est, draws,
+                          jackknife=rng.normal(size=(30, 6)))
+    ok = np.isfinite(draws).all(axis=1)
+    for level in (0.95, 0.9):
+        want_p = [percentile_interval(draws[ok, j], level) for j in range(6)]
+        want_bc = [bc_interval(draws[ok, j], est[j], level) for j in range(6)]
+        want_bca = [bca_interval(draws[ok, j], est[j], float(res.acceleration[j]), level)
+                    for j in range(6)]
+        # the same arithmetic in the same order: equal to the last bit
+        assert_allclose(res.ci("perc", level), want_p, rtol=0, atol=0)
+        assert_allclose(res.ci("bc", level), want_bc, rtol=0, atol=0)
+        assert_allclose(res.ci("bca", level), want_bca, rtol=0, atol=0)

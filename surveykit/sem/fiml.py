@@ -43,6 +43,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -100,6 +101,24 @@ class Patterns:
     def n(self) -> int:
         return int(self.X.shape[0])
 
+    @cached_property
+    def by_size(self) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+        """Patterns stacked by their number of observed variables ``k``.
+
+        One ``(obs, n, mean, cov)`` per ``k``: ``obs`` the ``(P, k)`` observed
+        positions, ``n`` the cases, ``mean`` ``(P, k)`` and ``cov`` ``(P, k, k)``,
+        so that every pattern of one size is handled by batched linear algebra.
+        """
+        sizes: dict[int, list[Pattern]] = {}
+        for pt in self.patterns:
+            sizes.setdefault(int(pt.observed.sum()), []).append(pt)
+        out = []
+        for _, pats in sorted(sizes.items()):
+            out.append((np.array([np.flatnonzero(pt.observed) for pt in pats]),
+                        np.array([pt.n for pt in pats], dtype=float),
+                        np.array([pt.mean for pt in pats]), np.array([pt.cov for pt in pats])))
+        return out
+
 
 def fiml_loglik(pats: Patterns, mu: np.ndarray, sigma: np.ndarray) -> float:
     """Observed-data normal log-likelihood of one group (with the ``2 pi`` constant)."""
@@ -128,33 +147,33 @@ def _loglik_derivatives(pats: Patterns, mu: np.ndarray, sigma: np.ndarray
                         ) -> tuple[float, np.ndarray, np.ndarray]:
     """``(log L, d log L / d mu, G)`` with ``d log L = tr(G dSigma)`` for symmetric ``dSigma``.
 
-    One Cholesky factor per pattern serves the log-determinant, the inverse
-    and both derivatives.  ``log L`` is ``-inf`` (and the derivatives ``NaN``)
-    when a pattern's block of ``Sigma`` is not positive definite.
+    Patterns with the same number of observed variables are handled together
+    by batched factorisations (:attr:`Patterns.by_size`).  ``log L`` is
+    ``-inf`` (and the derivatives ``NaN``) when a pattern's block of ``Sigma``
+    is not positive definite.
     """
-    from scipy.linalg.lapack import dpotrf, dpotri
-
     p = sigma.shape[0]
     gmu = np.zeros(p)
-    G = np.zeros((p, p))
+    G = np.zeros(p * p)
     ll = 0.0
-    for pt in pats.patterns:
-        o = pt.observed
-        S = sigma[pt.ix]
-        k = S.shape[0]
-        chol, info = dpotrf(S, lower=False)
-        if info != 0:
+    for obs, n, mean, cov in pats.by_size:
+        k = obs.shape[1]
+        S = sigma[obs[:, :, None], obs[:, None, :]]
+        try:
+            chol = np.linalg.cholesky(S)
+        except np.linalg.LinAlgError:
             return -np.inf, np.full(p, np.nan), np.full((p, p), np.nan)
-        inv = dpotri(chol, lower=False)[0]
-        Sinv = inv + inv.T
-        Sinv.flat[:: k + 1] *= 0.5
-        d = pt.mean - mu[o]
-        Sd = Sinv @ d
-        W = pt.cov + np.outer(d, d)
-        SW = Sinv @ W
-        ll += -0.5 * pt.n * (k * LOG2PI + 2.0 * np.log(chol.diagonal()).sum() + np.trace(SW))
-        gmu[o] += pt.n * Sd
-        G[pt.ix] += 0.5 * pt.n * (SW @ Sinv - Sinv)
+        Sinv = np.linalg.inv(S)
+        d = mean - mu[obs]
+        Sd = np.einsum("pij,pj->pi", Sinv, d)
+        SW = Sinv @ (cov + d[:, :, None] * d[:, None, :])
+        logdet = 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
+        ll += -0.5 * float(n @ (k * LOG2PI + logdet + np.trace(SW, axis1=1, axis2=2)))
+        gmu += np.bincount(obs.ravel(), weights=(n[:, None] * Sd).ravel(), minlength=p)
+        Gp = 0.5 * n[:, None, None] * (SW @ Sinv - Sinv)
+        G += np.bincount((obs[:, :, None] * p + obs[:, None, :]).ravel(), weights=Gp.ravel(),
+                         minlength=p * p)
+    G = G.reshape(p, p)
     return float(ll), gmu, G
 
 

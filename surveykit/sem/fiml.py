@@ -111,12 +111,34 @@ class Patterns:
         """
         sizes: dict[int, list[Pattern]] = {}
         for pt in self.patterns:
+            if pt.n == 1 and not pt.observed.all():
+                continue  # in single_by_missing
             sizes.setdefault(int(pt.observed.sum()), []).append(pt)
         out = []
         for _, pats in sorted(sizes.items()):
             out.append((np.array([np.flatnonzero(pt.observed) for pt in pats]),
                         np.array([pt.n for pt in pats], dtype=float),
                         np.array([pt.mean for pt in pats]), np.array([pt.cov for pt in pats])))
+        return out
+
+    @cached_property
+    def single_by_missing(self) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Incomplete patterns of one case each, stacked by their number of missing variables.
+
+        One ``(missing, observed, y)`` per count: ``missing`` the ``(P, m)``
+        missing positions, ``observed`` the ``(P, p)`` mask and ``y`` the cases
+        with 0 where missing.
+        """
+        sizes: dict[int, list[Pattern]] = {}
+        for pt in self.patterns:
+            if pt.n == 1 and not pt.observed.all():
+                sizes.setdefault(int((~pt.observed).sum()), []).append(pt)
+        out = []
+        for _, pats in sorted(sizes.items()):
+            obs = np.array([pt.observed for pt in pats])
+            y = np.zeros(obs.shape)
+            y[obs] = np.concatenate([pt.mean for pt in pats])
+            out.append((np.array([np.flatnonzero(~pt.observed) for pt in pats]), obs, y))
         return out
 
 
@@ -173,6 +195,32 @@ def _loglik_derivatives(pats: Patterns, mu: np.ndarray, sigma: np.ndarray
         Gp = 0.5 * n[:, None, None] * (SW @ Sinv - Sinv)
         G += np.bincount((obs[:, :, None] * p + obs[:, None, :]).ravel(), weights=Gp.ravel(),
                          minlength=p * p)
+    if pats.single_by_missing:
+        # single cases with m missing answers: the inverse of their observed
+        # block is a rank-m downdate of Sigma^-1 (zero where missing),
+        # K = Sigma^-1 - Sigma^-1[:, M] (Sigma^-1[M, M])^-1 Sigma^-1[M, :], and
+        # log|Sigma_oo| = log|Sigma| + log|Sigma^-1[M, M]|: O(p^2 m) per case
+        try:
+            chol = np.linalg.cholesky(sigma)
+        except np.linalg.LinAlgError:
+            return -np.inf, np.full(p, np.nan), np.full((p, p), np.nan)
+        Sinv = np.linalg.inv(sigma)
+        logdet_all = 2.0 * np.log(np.diagonal(chol)).sum()
+        for miss, obs, y in pats.single_by_missing:
+            k = p - miss.shape[1]
+            Kmm = Sinv[miss[:, :, None], miss[:, None, :]]
+            sign, ld = np.linalg.slogdet(Kmm)
+            if np.any(sign <= 0):
+                return -np.inf, np.full(p, np.nan), np.full((p, p), np.nan)
+            Kom = Sinv[:, miss].transpose(1, 0, 2)        # (P, p, m)
+            V = Kom @ np.linalg.inv(Kmm)                 # (P, p, m)
+            d = np.where(obs, y - mu, 0.0)
+            Kd = d @ Sinv - np.einsum("pim,pm->pi", V, np.einsum("pim,pi->pm", Kom, d))
+            Kd = np.where(obs, Kd, 0.0)
+            ll += -0.5 * float(np.sum(k * LOG2PI + logdet_all + ld + np.einsum("pi,pi->p", d, Kd)))
+            gmu += Kd.sum(axis=0)
+            Ksum = miss.shape[0] * Sinv - np.tensordot(V, Kom, axes=([0, 2], [0, 2]))
+            G += 0.5 * (Kd.T @ Kd - Ksum).ravel()
     G = G.reshape(p, p)
     return float(ll), gmu, G
 

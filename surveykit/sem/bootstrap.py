@@ -530,7 +530,11 @@ class EngineRefit:
             parts = [theta, np.atleast_1d(self.engine.defined(theta))]
             if self.extra is not None:
                 if eng is None:
-                    eng = self.engine.with_stats(sample_stats(groups))
+                    # std.all values depend on the model-implied moments only (the
+                    # fast path excludes fixed covariates, whose moments are the
+                    # sample's): no need for the resample's statistics then
+                    eng = self.engine if isinstance(self.extra, StandardizedAll) \
+                        else self.engine.with_stats(sample_stats(groups))
                 parts.append(np.atleast_1d(self.extra(eng, theta)))
         return np.concatenate(parts)
 

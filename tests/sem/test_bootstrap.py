@@ -328,6 +328,16 @@ def test_bfgs_refits_agree_with_the_engine_and_across_workers(monkeypatch):
         assert_allclose(res.draws[b, :theta.size], want, rtol=0, atol=1e-7)
     two = bs.bootstrap_engine(engine, theta, indices=[idx[:40]], jackknife=False, n_jobs=2)
     assert_allclose(res.draws, two.draws, rtol=0, atol=0)
+    # standardized values from the same refits: those of the refitted engine
+    from surveykit.sem.standardize import standardize
+
+    std = bs.bootstrap_engine(engine, theta, indices=[idx[:3]], jackknife=False,
+                              extra=bs.StandardizedAll())
+    q, nd = theta.size, len(engine.pt.defined)
+    for b in range(3):
+        refit = engine.with_stats(sample_stats([X[idx[b]]]))
+        want = standardize(refit, std.draws[b, :q], kind="all")
+        assert_allclose(std.draws[b, q + nd:q + nd + want.size], want, rtol=0, atol=1e-14)
 
 
 @pytest.mark.parametrize("latent", [True, False])

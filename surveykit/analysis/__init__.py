@@ -113,16 +113,35 @@ class Analysis:
         return "<pre>" + html.escape(self.summary()) + "</pre>"
 
 
+def _is_file(text: str) -> bool:
+    try:
+        return Path(text).is_file()
+    except OSError:  # not a possible file name
+        return False
+
+
 def _read_model(model: str | Path) -> tuple[str, str | None]:
     """(text, path) of a model given as a file path or as lavaan text."""
-    if isinstance(model, Path) or ("\n" not in str(model) and "=~" not in str(model)
-                                   and "~" not in str(model)):
+    text = str(model)
+    if isinstance(model, Path) or ("\n" not in text and ("~" not in text or _is_file(text))):
         path = Path(model)
         try:
             return path.read_text(encoding="utf-8-sig"), str(path)
         except OSError as exc:
             raise SurveykitError(f"{path}: cannot read model ({exc.strerror or exc})") from None
-    return str(model), None
+    return text, None
+
+
+def _check_model(text: str, path: str | None) -> None:
+    """Parse the model before any work, naming its file in a syntax error."""
+    from surveykit import parse_model
+    from surveykit.errors import ModelSyntaxError
+
+    try:
+        parse_model(text)
+    except ModelSyntaxError as exc:
+        raise ModelSyntaxError(f"{path or 'model'}: {exc}", line=exc.line, column=exc.column,
+                               text=exc.text) from None
 
 
 def analyze(store: Any, model: str | Path, *, options: AnalysisOptions | None = None,
@@ -175,6 +194,7 @@ def analyze(store: Any, model: str | Path, *, options: AnalysisOptions | None = 
         raise SurveykitError(f"bootstrap ({opts.bootstrap}) must be 0 or at least 100 draws")
     say = progress or (lambda _msg: None)
     model_text, model_path = _read_model(model)
+    _check_model(model_text, model_path)
     own = not isinstance(store, Store)
     st = open_store(store, create=False) if own else store
     try:

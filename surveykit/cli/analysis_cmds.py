@@ -52,14 +52,19 @@ def analyze(store: str, model: str, out: str, clusters: tuple[str, ...], estimat
     tasks: dict[str, int] = {}
 
     def on_draws(group: str, done: int, total: int) -> None:
+        if not tasks:
+            bars.start()  # only once there is something to show: no stray output otherwise
         if group not in tasks:
             tasks[group] = bars.add_task(group, total=total)
         bars.update(tasks[group], completed=done)
 
-    with bars:
+    try:
         result = run(store, model, options=options, boot_progress=on_draws,
                      progress=lambda msg: bars.console.print(f"[{time.perf_counter() - start:6.1f}s] {msg}",
                                                              markup=False, highlight=False))
+    finally:
+        if tasks:
+            bars.stop()
     path = result.write(out)
     click.echo(result.summary())
     click.echo(f"wrote {path / 'results.json'}, {path / 'manifest.json'} and {path / 'tables'}/ "

@@ -111,3 +111,15 @@ def test_single_cluster_subset_reruns_to_the_same_numbers(result, tmp_path):
     out = sub.write(tmp_path / "mini_b")
     report = rerun(out / "manifest.json")
     assert report.ok, report.summary()
+
+
+def test_user_errors_are_one_line(store, tmp_path, capsys):
+    bad = tmp_path / "bad.lav"
+    bad.write_text("F =~ LEARN1 + LEARN2\nfoo ~~~ bar\n", encoding="utf-8")
+    assert main(["analyze", "-s", str(store), "-m", str(bad), "-o", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {bad}: line 2, column 7: unexpected second operator")
+    assert err.splitlines()[1:] == ["    foo ~~~ bar", "          ^"]
+    good = str(DATA / "mini_gum.lav")
+    assert main(["analyze", "-s", str(tmp_path / "none.sqlite"), "-m", good, "-o", str(tmp_path)]) == 1
+    assert "no such store" in capsys.readouterr().err

@@ -174,10 +174,5 @@ def composite_paths(data: pd.DataFrame, equations: list[Equation]) -> dict[str, 
             "3sls": three_sls(data, equations, exogenous_constructs(equations))}
 
 
-def standardize_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    """Z-scores of every column (ddof = 1)."""
-    return (frame - frame.mean()) / frame.std(ddof=1)
-
-
 __all__ = ["Equation", "structural_equations", "ols_hc3", "sur", "three_sls", "composite_paths",
-           "exogenous_constructs", "standardize_columns"]
+           "exogenous_constructs"]

@@ -49,7 +49,7 @@ LADDER = (
     ("scalar", ("loadings", "intercepts")),
     ("strict", ("loadings", "intercepts", "residuals")),
 )
-# the kind of parameter each step constrains, as (op, is-intercept-of-observed)
+# the operator of the parameters each step constrains across groups
 _STEP_OPS = {"metric": "=~", "scalar": "~1", "strict": "~~"}
 
 

@@ -16,12 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from surveykit.analysis.composite import (
-    Equation,
-    composite_paths,
-    exogenous_constructs,
-    structural_equations,
-)
+from surveykit.analysis.composite import Equation, composite_paths, structural_equations
 from surveykit.analysis.data import GroupData, scored
 from surveykit.analysis.options import AnalysisOptions
 from surveykit.analysis.process import mediation, moderation
@@ -394,5 +389,5 @@ def analyse_group(group: GroupData, model_text: str, options: AnalysisOptions,
     return out, composites
 
 
-__all__ = ["analyse_group", "measurement_model", "mechanism_paths", "exogenous_constructs", "num",
-           "records", "matrix", "free_parameters"]
+__all__ = ["analyse_group", "measurement_model", "mechanism_paths", "num", "records", "matrix",
+           "free_parameters"]

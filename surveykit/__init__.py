@@ -32,6 +32,7 @@ _LAZY = {
     "parallel_analysis": "surveykit.measure",
     "htmt": "surveykit.measure",
     "harman": "surveykit.measure",
+    "harman_cfa": "surveykit.measure",
     "composite_scores": "surveykit.measure",
     "describe_constructs": "surveykit.measure",
     "fornell_larcker": "surveykit.measure",

@@ -60,3 +60,10 @@ def test_help_does_not_import_heavy_libraries():
             "print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_every_public_name_resolves():
+    import surveykit
+
+    for name in surveykit.__all__:
+        assert getattr(surveykit, name) is not None, name

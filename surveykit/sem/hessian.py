@@ -67,25 +67,11 @@ def group_hessian(model, x: np.ndarray, g: int, ybar: np.ndarray, S: np.ndarray,
 
     rows, i, a, ja, si, js, diag, mm = model._plans[g]
     P = _plan(model, g)
-    A, Smat, mvec = model.matrices(x, g)
-    B = model.inverse(A, g)
-    C = B @ Smat @ B.T
+    B, C, nu, U, V, M = model.factors(x, g, (i, a, ja, si, js, diag, mm))
     p = model.p
     G = B[:p]
-    nu = B @ mvec
     Sigma = C[:p, :p]
     mu = nu[:p]
-    U = G[:, i]
-    V = np.empty_like(U)
-    V[:, a] = C[ja, :p].T
-    V[:, si] = G[:, js]
-    V[:, diag] *= 0.5
-    M = np.zeros_like(U)
-    M[:, a] = U[:, a] * nu[ja]
-    if mm.size:
-        M[:, mm] = U[:, mm]
-        U[:, mm] = 0.0
-        V[:, mm] = 0.0
     chol, info = dpotrf(Sigma, lower=False)
     if info != 0:
         raise np.linalg.LinAlgError("implied covariance matrix not positive definite")

@@ -182,6 +182,17 @@ class RAMModel:
         else:
             gi = self.groups[g]
             rows, i, a, ja, si, js, diag, mm = self._plan(gi, rows_mask[gi.rows])
+        B, C, nu_all, U, V, M = self.factors(x, g, (i, a, ja, si, js, diag, mm))
+        p = self.p
+        return C[:p, :p], nu_all[:p], U, V, M, rows
+
+    def factors(self, x: np.ndarray, g: int, plan: tuple):
+        """``(B, C, nu, U, V, M)`` of group ``g`` for a row plan ``(i, a, ja, si, js, diag, mm)``.
+
+        ``B = (I - A)^-1``, ``C = B S B'`` and ``nu = B m`` over all variables, with the
+        rank-two factors of :meth:`row_derivatives`; the analytic Hessian reuses them.
+        """
+        i, a, ja, si, js, diag, mm = plan
         A, S, mvec = self.matrices(x, g)
         B = self.inverse(A, g)
         C = B @ S @ B.T
@@ -199,7 +210,7 @@ class RAMModel:
             M[:, mm] = U[:, mm]
             U[:, mm] = 0.0
             V[:, mm] = 0.0
-        return C[:p, :p], nu_all[:p], U, V, M, rows
+        return B, C, nu_all, U, V, M
 
     def delta(self, x: np.ndarray, g: int, free_map: np.ndarray) -> np.ndarray:
         """lavaan's ``Delta`` of group ``g``: d[mu, vech(Sigma)] / d theta.
